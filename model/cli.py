@@ -1,0 +1,226 @@
+"""The ``calcinosis`` command line: consult, cases, nodes, priors.
+
+Every command prints a readable table by default and one JSON object with
+``--json``. Bad input (an unknown id or state, malformed YAML, a missing file,
+impossible evidence, corrupted priors) ends with a one-paragraph message on
+standard error and exit status 2, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+
+from . import __version__
+from .errors import CalcinosisError
+from .evidence import load_case, parse_assignments
+from .inference import ExactInference, consultation_to_dict
+from .network import build_network
+from .priors import load_priors
+
+DISCLAIMER = ("Decision support and teaching only: this is not a diagnosis. Probabilities come from "
+              "published figures and stated judgements, and must be weighed by a clinician.")
+
+
+def _console(stream=None) -> Console:
+    return Console(file=stream or sys.stdout, width=120, highlight=False)
+
+
+def _percent(p: float) -> str:
+    return f"{100 * p:.1f}%" if p >= 1e-3 else f"{100 * p:.2g}%"
+
+
+# --------------------------------------------------------------------------- consult
+def cmd_consult(args: argparse.Namespace) -> int:
+    priors = load_priors()
+    case = load_case(args.case, priors.vocabulary)
+    evidence = dict(case.evidence)
+    evidence.update(parse_assignments(args.set, priors.vocabulary))
+    network = build_network(priors, args.scenario or case.scenario)
+    result = ExactInference(network).consult(evidence, case_id=case.id, assumed=case.assumed)
+    if args.json:
+        payload = consultation_to_dict(result, case={"id": case.id, "title": case.title, "source": case.source,
+                                                     "diagnosis": case.diagnosis})
+        payload["version"] = __version__
+        payload["priors_sha256"] = priors.checksum
+        json.dump(payload, sys.stdout, indent=2)
+        sys.stdout.write("\n")
+        return 0
+    out = _console()
+    out.print(f"[bold]{case.title}[/bold]  ({case.id})")
+    out.print(f"Source: {case.source}")
+    out.print(f"Scenario: {network.scenario.id} - {network.scenario.label}")
+    shown = ", ".join(f"{k}={v}" + (" (assumed)" if k in case.assumed else "") for k, v in result.evidence.items())
+    out.print(f"Evidence: {shown}\n")
+    table = Table(title="Differential: what produced the calcification", title_justify="left")
+    for column, justify in (("#", "right"), ("condition", "left"), ("group", "left"), ("p_cause", "right"),
+                            ("p_present", "right"), ("prior", "right")):
+        table.add_column(column, justify=justify)
+    rows = result.differential if args.all else result.differential.head(args.top)
+    for rank, row in enumerate(rows.itertuples(), start=1):
+        table.add_row(str(rank), row.label, priors.vocabulary.groups[row.group], _percent(row.p_cause),
+                      _percent(row.p_present), _percent(row.prior_cause))
+    out.print(table)
+    out.print(f"Other or idiopathic causes: p_cause {_percent(result.other_causes['p_cause'])} "
+              f"(prior {_percent(result.other_causes['prior_cause'])})\n")
+    groups = Table(title="Pathogenetic groups", title_justify="left")
+    for column, justify in (("group", "left"), ("p_cause", "right"), ("prior", "right")):
+        groups.add_column(column, justify=justify)
+    for row in result.groups.itertuples():
+        groups.add_row(row.label, _percent(row.p_cause), _percent(row.prior_cause))
+    out.print(groups)
+    if case.diagnosis:
+        out.print(f"Reference diagnosis of the source: {priors.vocabulary.conditions[case.diagnosis]['label']} "
+                  f"(rank {result.rank_of(case.diagnosis)}).")
+    out.print(f"\n[italic]{DISCLAIMER}[/italic]")
+    return 0
+
+
+# --------------------------------------------------------------------------- nodes
+def cmd_nodes(args: argparse.Namespace) -> int:
+    priors = load_priors()
+    network = build_network(priors, args.scenario)
+    nodes = network.nodes.values() if args.all else network.public_nodes()
+    if args.json:
+        payload = {"nodes": [{"id": n.id, "kind": n.kind, "states": list(n.states), "parents": list(n.parents),
+                              "label": n.label, "group": n.group, "category": n.category} for n in nodes]}
+        json.dump(payload, sys.stdout, indent=2)
+        sys.stdout.write("\n")
+        return 0
+    table = Table(title=f"Nodes ({'all' if args.all else 'public; --all adds the latent ones'})", title_justify="left")
+    for column in ("id", "kind", "states", "parents"):
+        table.add_column(column, overflow="fold")
+    for n in nodes:
+        table.add_row(n.id, n.kind if not n.category or n.kind == "condition" else f"{n.kind} ({n.category})",
+                      ", ".join(n.states), ", ".join(n.parents))
+    _console().print(table)
+    return 0
+
+
+# --------------------------------------------------------------------------- priors
+def cmd_priors(args: argparse.Namespace) -> int:
+    priors = load_priors()
+    table = priors.parameter_table()
+    counts = table["kind"].value_counts().reindex(["literature", "derived", "judgement"], fill_value=0)
+    summary = {kind: int(n) for kind, n in counts.items()}
+    if args.json:
+        json.dump({"parameters": table.to_dict(orient="records"), "summary": {"total": len(table), **summary},
+                   "priors_sha256": priors.checksum}, sys.stdout, indent=2)
+        sys.stdout.write("\n")
+        return 0
+    out = _console()
+    view = Table(title="Parameters", title_justify="left")
+    for column in ("parameter", "value", "interval", "kind", "source"):
+        view.add_column(column, overflow="fold")
+    for row in table.itertuples():
+        view.add_row(row.parameter, f"{row.value:.4g}", f"[{row.low:.3g}, {row.high:.3g}]", row.kind, row.source)
+    out.print(view)
+    out.print(f"{len(table)} parameters: {summary['literature']} literature, {summary['derived']} derived, "
+              f"{summary['judgement']} judgement.")
+    return 0
+
+
+# --------------------------------------------------------------------------- cases
+def case_rankings(folder: Path | None = None):
+    """Rank of the reference diagnosis for every bundled case (a pandas DataFrame)."""
+    import pandas as pd
+
+    from .evidence import bundled_cases
+
+    priors = load_priors()
+    engines: dict[str, ExactInference] = {}
+    rows = []
+    for path in bundled_cases(folder):
+        case = load_case(path, priors.vocabulary)
+        scenario = case.scenario or "general_adult"
+        if scenario not in engines:
+            engines[scenario] = ExactInference(build_network(priors, scenario))
+        result = engines[scenario].consult(case.evidence, case_id=case.id)
+        leader = result.differential.iloc[0]
+        rows.append({"case": case.id, "scenario": scenario, "diagnosis": case.diagnosis,
+                     "rank": result.rank_of(case.diagnosis) if case.diagnosis else None,
+                     "p_cause": float(result.differential.set_index("id").loc[case.diagnosis, "p_cause"])
+                     if case.diagnosis else None,
+                     "leader": leader["id"], "leader_p_cause": float(leader["p_cause"])})
+    return pd.DataFrame(rows)
+
+
+def cmd_cases(args: argparse.Namespace) -> int:
+    table = case_rankings(args.folder)
+    ranked = table.dropna(subset=["rank"])
+    summary = {"cases": len(ranked), "top1": int((ranked["rank"] == 1).sum()), "top3": int((ranked["rank"] <= 3).sum())}
+    if args.json:
+        json.dump({"cases": table.to_dict(orient="records"), "summary": summary}, sys.stdout, indent=2)
+        sys.stdout.write("\n")
+        return 0
+    view = Table(title="Bundled cases: rank of the reference diagnosis", title_justify="left")
+    for column in ("case", "diagnosis", "rank", "p_cause", "leader"):
+        view.add_column(column, overflow="fold")
+    for row in table.itertuples():
+        view.add_row(row.case, str(row.diagnosis), str(int(row.rank)) if row.rank == row.rank else "-",
+                     _percent(row.p_cause) if row.p_cause == row.p_cause else "-",
+                     f"{row.leader} ({_percent(row.leader_p_cause)})")
+    out = _console()
+    out.print(view)
+    out.print(f"{summary['top1']}/{summary['cases']} ranked first, {summary['top3']}/{summary['cases']} in the top three.")
+    return 0
+
+
+# --------------------------------------------------------------------------- main
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str):  # argparse's own usage errors: same status, no traceback
+        self.print_usage(sys.stderr)
+        self.exit(2, f"calcinosis: error: {message}\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="calcinosis", description="Why does this patient have calcium deposits in soft tissue? "
+                     "A literature-parameterised Bayesian network. " + DISCLAIMER)
+    parser.add_argument("--version", action="version", version=f"calcinosis {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    consult = sub.add_parser("consult", help="ranked differential for a case file")
+    consult.add_argument("case", type=Path, help="case file (YAML), e.g. evidence_examples/paparo2011_fig01_*.yaml")
+    consult.add_argument("--scenario", help="population (default: the case's, else general_adult)")
+    consult.add_argument("--set", action="append", metavar="ID=STATE", help="add or change a finding (repeatable)")
+    consult.add_argument("--json", action="store_true", help="one JSON object on standard output")
+    consult.add_argument("--top", type=int, default=10, help="rows of the differential to show (default 10)")
+    consult.add_argument("--all", action="store_true", help="show every condition")
+    consult.set_defaults(run=cmd_consult)
+
+    nodes = sub.add_parser("nodes", help="every node with its states, kind and parents")
+    nodes.add_argument("--json", action="store_true")
+    nodes.add_argument("--all", action="store_true", help="include latent nodes")
+    nodes.add_argument("--scenario")
+    nodes.set_defaults(run=cmd_nodes)
+
+    cases = sub.add_parser("cases", help="rank of the reference diagnosis for every bundled case")
+    cases.add_argument("--json", action="store_true")
+    cases.add_argument("--folder", type=Path, help="folder of case files (default: evidence_examples/)")
+    cases.set_defaults(run=cmd_cases)
+
+    listing = sub.add_parser("priors", help="every parameter with its value, interval, kind and source")
+    listing.add_argument("--json", action="store_true")
+    listing.set_defaults(run=cmd_priors)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.run(args)
+    except CalcinosisError as exc:
+        print(f"calcinosis: error: {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:
+        print(f"calcinosis: error: {exc.filename or 'file'}: {exc.strerror}.", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

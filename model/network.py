@@ -1,0 +1,403 @@
+"""Assembly of the Bayesian network from validated priors and a scenario.
+
+This is the only module that imports pgmpy's model classes. It turns the priors into
+conditional probability tables by name (never by hand-written positional arrays),
+checks every column strictly (sums within 1e-9, no negative entries) before pgmpy
+sees it, and returns a :class:`Network`: the pgmpy ``DiscreteBayesianNetwork`` plus
+what each node is (kind, label, group, states, public parents).
+
+Layers, from causes to effects:
+
+1. context (risk factors): roots, distributed as the scenario's population;
+2. conditions: P(present | parents) = baseline x product of relative risks, with the
+   baseline solved so that the stated occurrence holds in its stratum;
+3. ``produces__<condition>``: this condition produced a soft-tissue calcification
+   (plus ``produces__other_causes``, the leak);
+4. the attribution chain and ``lesion_cause``: which producer the index lesion is
+   attributed to (uniformly among the producers); ``soft_tissue_calcification`` is
+   "some producer exists";
+5. latent physiology and findings: noisy-MAX models of their causes, divorced into
+   chains when they have more than a few causes; lesion signs depend on
+   ``lesion_cause`` only.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Sequence
+
+import networkx as nx
+import numpy as np
+import warnings
+
+from opt_einsum import contract
+
+with warnings.catch_warnings():  # pgmpy announces deprecations of modules this package does not use
+    warnings.simplefilter("ignore", FutureWarning)
+    from pgmpy.factors.discrete import TabularCPD
+    from pgmpy.models import DiscreteBayesianNetwork
+
+from . import canonical
+from .errors import PriorsError, ScenarioError, allowed, suggestion
+from .priors import OTHER_CAUSES, GivenRow, Priors, Row, Scenario
+from .vocabulary import CONDITION_STATES
+
+LESION_CAUSE = "lesion_cause"
+CALCIFICATION = "soft_tissue_calcification"
+DEFAULT_SCENARIO = "general_adult"
+# A noisy-MAX node with more causes than this is divorced into a chain of links.
+MAX_FULL_TABLE_CAUSES = 3
+STRICT = 1e-9
+
+
+@dataclass(frozen=True)
+class NodeInfo:
+    """What a node of the network is, for listings and the user interface."""
+
+    id: str
+    kind: str  # condition | risk_factor | latent | finding
+    states: tuple[str, ...]
+    parents: tuple[str, ...]
+    label: str
+    group: str | None = None
+    category: str | None = None
+
+
+@dataclass
+class Network:
+    """An assembled network for one scenario.
+
+    Attributes
+    ----------
+    model : pgmpy.models.DiscreteBayesianNetwork
+    priors : Priors
+    scenario : Scenario
+    nodes : dict
+        Node id -> :class:`NodeInfo` for every node of ``model``.
+    causes : list
+        The states of ``lesion_cause`` other than ``none``: the 22 conditions and
+        ``other_causes``, in vocabulary order.
+    """
+
+    model: DiscreteBayesianNetwork
+    priors: Priors
+    scenario: Scenario
+    nodes: dict[str, NodeInfo]
+    causes: list[str] = field(default_factory=list)
+
+    @property
+    def graph(self) -> nx.DiGraph:
+        """The structure as a plain networkx graph (causes -> effects)."""
+        return nx.DiGraph(self.model.edges())
+
+    def public_nodes(self) -> list[NodeInfo]:
+        return [info for info in self.nodes.values() if info.kind != "latent"]
+
+    def largest_table(self) -> int:
+        return max(int(np.prod(cpd.cardinality)) for cpd in self.model.get_cpds())
+
+
+def get_scenario(priors: Priors, name: str | None) -> Scenario:
+    """The scenario called ``name`` (default ``general_adult``), with a clear error."""
+    name = name or DEFAULT_SCENARIO
+    if name not in priors.scenarios:
+        raise ScenarioError(
+            f"scenario '{name}' does not exist. Allowed: {allowed(priors.scenarios)}."
+            f"{suggestion(name, priors.scenarios)}"
+        )
+    return priors.scenarios[name]
+
+
+# --------------------------------------------------------------------------- helpers
+def _full_distribution(row: Row, states: Sequence[str]) -> np.ndarray:
+    """A full row as a vector in ``states`` order; a binary row may list one state."""
+    values = np.array([row.probabilities.get(s, np.nan) for s in states], dtype=float)
+    missing = np.isnan(values)
+    if missing.any():
+        values[missing] = (1.0 - np.nansum(values)) / missing.sum()
+    return values
+
+
+class _Builder:
+    def __init__(self, priors: Priors, scenario: Scenario):
+        self.priors = priors
+        self.scenario = scenario
+        self.vocabulary = priors.vocabulary
+        self.states: dict[str, list[str]] = {}
+        self.parents: dict[str, list[str]] = {}
+        self.tables: dict[str, np.ndarray] = {}
+        self.info: dict[str, NodeInfo] = {}
+        self.baselines: dict[str, float] = {}
+
+    # -- bookkeeping ----------------------------------------------------------
+    def add(self, node: str, states: Sequence[str], parents: Sequence[str], table: np.ndarray,
+            *, kind: str, label: str, group: str | None = None, category: str | None = None,
+            public_parents: Sequence[str] | None = None) -> None:
+        table = np.asarray(table, dtype=float)
+        expected = (len(states), *[len(self.states[p]) for p in parents])
+        if table.shape != expected:
+            raise PriorsError(f"{node}: table of shape {table.shape}, expected {expected}.")
+        if (table < -STRICT).any():
+            raise PriorsError(f"{node}: the table has a negative probability ({table.min()!r}).")
+        sums = table.sum(axis=0)
+        if np.abs(sums - 1.0).max() > STRICT:
+            raise PriorsError(f"{node}: a column of the table sums to {sums.flat[np.abs(sums - 1).argmax()]!r}, not 1.")
+        self.states[node] = list(states)
+        self.parents[node] = list(parents)
+        self.tables[node] = np.clip(table, 0, None)
+        self.info[node] = NodeInfo(node, kind, tuple(states), tuple(public_parents if public_parents is not None else parents),
+                                   label, group, category)
+
+    def joint(self, targets: Sequence[str], given: dict[str, str] | None = None) -> np.ndarray:
+        """Exact joint distribution of ``targets`` (built nodes), optionally restricted to
+        a stratum ``given``; normalised. Used to calibrate occurrences."""
+        given = given or {}
+        ancestors: set[str] = set()
+        stack = list(targets) + list(given)
+        while stack:
+            node = stack.pop()
+            if node not in ancestors:
+                ancestors.add(node)
+                stack.extend(self.parents[node])
+        order = sorted(ancestors)
+        index = {node: i for i, node in enumerate(order)}
+        operands = []
+        for node in order:
+            table = self.tables[node]
+            if node in given:
+                mask = np.zeros(len(self.states[node]))
+                mask[self.states[node].index(given[node])] = 1.0
+                table = table * mask.reshape((-1,) + (1,) * len(self.parents[node]))
+            operands += [table, [index[node]] + [index[p] for p in self.parents[node]]]
+        result = contract(*operands, [index[t] for t in targets])
+        total = result.sum()
+        if total <= 0:
+            stratum = ", ".join(f"{k}={v}" for k, v in given.items())
+            raise PriorsError(f"the stratum ({stratum}) has probability zero in scenario "
+                              f"'{self.scenario.id}', so an occurrence given it cannot be calibrated.")
+        return result / total
+
+    # -- layers ---------------------------------------------------------------
+    def context(self) -> None:
+        rows = dict(self.priors.population)
+        rows.update(self.scenario.population)
+        for node in self.vocabulary.categories["context"]:
+            states = self.vocabulary.findings[node]
+            self.add(node, states, [], _full_distribution(rows[node], states),
+                     kind="risk_factor", label=self.vocabulary.label(node), category="context")
+
+    def condition_order(self) -> list[str]:
+        graph = nx.DiGraph()
+        graph.add_nodes_from(self.vocabulary.conditions)
+        for cid, entry in self.priors.conditions.items():
+            graph.add_edges_from((p, cid) for p in entry.relative_risk if p in self.vocabulary.conditions)
+        return list(nx.lexicographical_topological_sort(graph, key=list(self.vocabulary.conditions).index))
+
+    def risk_ratios(self, cid: str) -> tuple[list[str], np.ndarray]:
+        """Parents of a condition and the product of their relative risks, per parent state."""
+        entry = self.priors.conditions[cid]
+        parents = list(entry.relative_risk)
+        product = np.ones([len(self.states[p]) for p in parents])
+        for axis, parent in enumerate(parents):
+            ratios = entry.relative_risk[parent]
+            ratio = np.array([ratios[s].value if s in ratios else 1.0 for s in self.states[parent]])
+            shape = [1] * len(parents)
+            shape[axis] = len(ratio)
+            product = product * ratio.reshape(shape)
+        return parents, product
+
+    def baseline(self, occurrence: GivenRow, parents: list[str], product: np.ndarray) -> float:
+        """Baseline risk such that the occurrence holds in its stratum of this builder's population."""
+        target = _full_distribution(occurrence, CONDITION_STATES)[1]
+        expected_ratio = float((self.joint(parents, occurrence.given) * product).sum()) if parents else 1.0
+        return target / expected_ratio
+
+    def conditions(self, reference: "_Builder | None") -> None:
+        """Add the conditions. Baselines come from ``reference`` (the default population)
+        unless the scenario states an occurrence of its own; ``None`` means this builder
+        is the reference."""
+        for cid in self.condition_order():
+            self.condition(cid, reference or self)
+
+    def condition(self, cid: str, reference: "_Builder") -> None:
+        parents, product = self.risk_ratios(cid)
+        if cid in self.scenario.occurrence:
+            # An occurrence stated for this scenario holds in the scenario's own population.
+            occurrence = self.scenario.occurrence[cid]
+            target = _full_distribution(occurrence, CONDITION_STATES)[1]
+            if target in (0, 1):  # the scenario fixes the condition (e.g. everyone is on dialysis)
+                present = np.full(product.shape, target)
+            else:
+                present = self.baseline(occurrence, parents, product) * product
+        elif reference is self:
+            self.baselines[cid] = self.baseline(self.priors.conditions[cid].occurrence, parents, product)
+            present = self.baselines[cid] * product
+        else:
+            # The baseline is solved in the default population; the scenario changes only
+            # the distribution of the parents (e.g. a population of children).
+            present = reference.baselines[cid] * product
+        if present.max() > 1.0 + STRICT:
+            raise PriorsError(
+                f"conditions.yaml: conditions.{cid}: the baseline times the relative risks exceeds one "
+                f"(max {present.max():.3g}) in scenario '{self.scenario.id}'; the occurrence cannot hold "
+                f"with these relative risks.")
+        present = np.clip(present, 0, 1)
+        condition = self.vocabulary.conditions[cid]
+        self.add(cid, CONDITION_STATES, parents, np.stack([1.0 - present, present]), kind="condition",
+                 label=condition["label"], group=condition["group"], category="condition")
+
+    def producers(self) -> None:
+        for cid in self.vocabulary.conditions:
+            rows = self.priors.conditions[cid].calcification
+            extra = list(rows[0].given)
+            parents = [cid, *extra]
+            table = np.zeros([2, 2, *[len(self.states[p]) for p in extra]])
+            table[0, 0] = 1.0  # an absent condition produces nothing
+            for row in rows:
+                index = tuple(self.states[p].index(row.given[p]) for p in extra)
+                p = _full_distribution(row, CONDITION_STATES)[1]
+                table[(1, 1, *index)] = p
+                table[(0, 1, *index)] = 1.0 - p
+            self.add(f"produces__{cid}", CONDITION_STATES, parents, table, kind="latent",
+                     label=f"{self.vocabulary.label(cid)} produces a soft-tissue calcification")
+        p = _full_distribution(self.priors.other_causes, CONDITION_STATES)
+        self.add(f"produces__{OTHER_CAUSES}", CONDITION_STATES, [], p, kind="latent",
+                 label="A cause outside the model produces a soft-tissue calcification")
+
+    def attribution(self, causes: list[str]) -> None:
+        previous_node = None
+        for k, cause in enumerate(causes):
+            _, states, table = canonical.attribution_step(causes, k)
+            node = f"attribution__{k + 1:02d}"
+            parents = ([previous_node] if previous_node else []) + [f"produces__{cause}"]
+            self.add(node, states, parents, table, kind="latent",
+                     label=f"Attribution of the index lesion among the first {k + 1} causes")
+            previous_node = node
+        result_states, table = canonical.attribution_result(causes)
+        self.add(LESION_CAUSE, result_states, [previous_node], table, kind="latent",
+                 label="What produced the index calcification")
+        states = self.vocabulary.findings[CALCIFICATION]
+        present = np.array([float(s != canonical.NONE) for s in result_states])
+        table = np.stack([1.0 - present if st == "absent" else present for st in states])
+        self.add(CALCIFICATION, states, [LESION_CAUSE], table, kind="finding",
+                 label="soft tissue calcification", category="imaging", public_parents=[LESION_CAUSE])
+
+    def noisy_max_nodes(self) -> None:
+        graph = nx.DiGraph()
+        for node, entry in self.priors.noisy_max.items():
+            graph.add_node(node)
+            graph.add_edges_from((p, node) for p, _ in entry.cause_rows() if p in self.priors.noisy_max)
+        for node in nx.lexicographical_topological_sort(graph):
+            self.noisy_max(node)
+
+    def noisy_max(self, node: str) -> None:
+        entry = self.priors.noisy_max[node]
+        states = list(self.priors.states(node))
+        dominance = list(entry.dominance)
+        pushes: dict[str, dict[str, dict[str, float]]] = {}
+        for (parent, state), row in entry.cause_rows().items():
+            pushes.setdefault(parent, {})[state] = dict(row.probabilities)
+        parents = list(pushes)
+        leak = dict(entry.leak.probabilities)
+        is_latent = node in self.priors.latent
+        kind = "latent" if is_latent else "finding"
+        label = entry.label or self.vocabulary.label(node)
+        category = None if is_latent else self.vocabulary.category_of(node)
+
+        def spec(parent: str):
+            return (parent, self.states[parent], pushes[parent])
+
+        if len(parents) <= MAX_FULL_TABLE_CAUSES:
+            table = canonical.noisy_max_table(states, dominance, leak, [spec(p) for p in parents])
+            self.add(node, states, parents, table, kind=kind, label=label, category=category)
+            return
+        # Parent divorcing: link 1 = max(leak, cause 1); link k = max(link k-1, cause k).
+        link = f"{node}__link_1"
+        self.add(link, states, [parents[0]], canonical.noisy_max_table(states, dominance, leak, [spec(parents[0])]),
+                 kind="latent", label=f"{label}: effect of the first cause")
+        for k, parent in enumerate(parents[1:], start=2):
+            last = k == len(parents)
+            name = node if last else f"{node}__link_{k}"
+            previous_spec = (link, states, {})
+            table = canonical.noisy_max_table(states, dominance, leak, [previous_spec, spec(parent)], previous=True)
+            if last:
+                self.add(name, states, [link, parent], table, kind=kind, label=label, category=category,
+                         public_parents=parents)
+            else:
+                self.add(name, states, [link, parent], table, kind="latent",
+                         label=f"{label}: effect of the first {k} causes")
+            link = name
+
+    def lesion_signs(self) -> None:
+        cause_states = self.states[LESION_CAUSE]
+        for sign, rows in self.priors.lesion_signs.items():
+            states = self.vocabulary.findings[sign]
+            extra = sorted({k for entry in rows.values() if isinstance(entry, list) for k in entry[0].given})
+            shape = [len(self.states[p]) for p in extra]
+            table = np.zeros((len(states), len(cause_states), *shape))
+            for j, cause in enumerate(cause_states):
+                if cause == canonical.NONE:
+                    # Without a calcified lesion a lesion sign carries no information.
+                    table[:, j] = 1.0 / len(states)
+                    continue
+                entry = rows[cause]
+                for combo in np.ndindex(*shape):
+                    stratum = {p: self.states[p][i] for p, i in zip(extra, combo)}
+                    row = entry if not isinstance(entry, list) else next(
+                        r for r in entry if all(stratum[k] == v for k, v in r.given.items()))
+                    table[(slice(None), j, *combo)] = _full_distribution(row, states)
+            self.add(sign, states, [LESION_CAUSE, *extra], table, kind="finding", label=self.vocabulary.label(sign),
+                     category=self.vocabulary.category_of(sign))
+
+    def model(self) -> DiscreteBayesianNetwork:
+        edges = [(p, node) for node, parents in self.parents.items() for p in parents]
+        model = DiscreteBayesianNetwork(edges)
+        model.add_nodes_from(self.parents)
+        cpds = []
+        for node, parents in self.parents.items():
+            table = self.tables[node]
+            cpds.append(TabularCPD(
+                node, len(self.states[node]), table.reshape(len(self.states[node]), -1),
+                evidence=parents or None, evidence_card=[len(self.states[p]) for p in parents] or None,
+                state_names={node: self.states[node], **{p: self.states[p] for p in parents}},
+            ))
+        model.add_cpds(*cpds)
+        model.check_model()
+        return model
+
+
+def build_network(priors: Priors, scenario: Scenario | str | None = None) -> Network:
+    """Assemble the network of ``priors`` for a scenario (default ``general_adult``).
+
+    Parameters
+    ----------
+    priors : Priors
+        From :func:`calcinosis.priors.load_priors`.
+    scenario : Scenario or str, optional
+        A scenario object or the name of one in ``priors/scenarios``.
+
+    Returns
+    -------
+    Network
+
+    Raises
+    ------
+    PriorsError
+        When the priors cannot form a valid network in this scenario (an occurrence
+        that the relative risks make exceed one, a stratum of probability zero...).
+    """
+    if not isinstance(scenario, Scenario):
+        scenario = get_scenario(priors, scenario)
+    # Baselines are solved in the default population of population.yaml.
+    reference = _Builder(priors, Scenario(id="population", label="population.yaml", description="default population"))
+    reference.context()
+    reference.conditions(None)
+    builder = _Builder(priors, scenario)
+    causes = [*priors.vocabulary.conditions, OTHER_CAUSES]
+    builder.context()
+    builder.conditions(reference)
+    builder.producers()
+    builder.attribution(causes)
+    builder.noisy_max_nodes()
+    builder.lesion_signs()
+    return Network(builder.model(), priors, scenario, builder.info, causes)

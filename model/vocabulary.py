@@ -1,0 +1,125 @@
+"""The public evidence vocabulary: condition and finding ids, their states, groups and labels.
+
+This module owns ``priors/vocabulary.yaml``, a copy of the project's contract
+(``shared/spec/vocabulary.yaml``) plus additions that never rename anything. Every
+other module asks it which ids and states exist, and evidence is checked here,
+before pgmpy sees it, so that a typo gets a message with the allowed values and
+the closest id instead of a bare ``KeyError``.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Mapping
+
+import yaml
+
+from .errors import EvidenceError, allowed, suggestion
+
+CONDITION_STATES = ("absent", "present")
+
+
+def priors_dir() -> Path:
+    """The folder holding the priors; ``CALCINOSIS_PRIORS`` overrides the bundled one."""
+    override = os.environ.get("CALCINOSIS_PRIORS")
+    return Path(override) if override else Path(__file__).resolve().parent.parent / "priors"
+
+
+@dataclass(frozen=True)
+class Vocabulary:
+    """Ids, states and labels of the public nodes.
+
+    Attributes
+    ----------
+    groups : dict
+        Group id -> label (the six pathogenetic groups of the source review's Table I).
+    conditions : dict
+        Condition id -> {"group": group id, "label": label}; every condition is binary.
+    findings : dict
+        Finding id -> tuple of states, in the order of the contract.
+    categories : dict
+        Category (context, clinical, laboratory, imaging) -> finding ids.
+    """
+
+    groups: dict[str, str]
+    conditions: dict[str, dict[str, str]]
+    findings: dict[str, tuple[str, ...]]
+    categories: dict[str, tuple[str, ...]]
+
+    @property
+    def nodes(self) -> dict[str, tuple[str, ...]]:
+        """Every public node (conditions first) with its states."""
+        states = {c: CONDITION_STATES for c in self.conditions}
+        states.update(self.findings)
+        return states
+
+    def category_of(self, finding: str) -> str:
+        for category, ids in self.categories.items():
+            if finding in ids:
+                return category
+        return "condition" if finding in self.conditions else "unknown"
+
+    def label(self, node: str) -> str:
+        if node in self.conditions:
+            return self.conditions[node]["label"]
+        return node.replace("_", " ")
+
+    def check_evidence(self, evidence: Any, where: str = "evidence") -> dict[str, str]:
+        """Validate evidence (node id -> state) and return it as plain strings.
+
+        Raises
+        ------
+        EvidenceError
+            Naming ``where``, the bad key or state, the allowed values and the
+            closest valid id.
+        """
+        if evidence is None:
+            return {}
+        if not isinstance(evidence, Mapping):
+            raise EvidenceError(
+                f"{where}: must be a mapping of node id to state (e.g. 'serum_phosphate: high'); "
+                f"got {type(evidence).__name__} {_short(evidence)}."
+            )
+        nodes = self.nodes
+        checked: dict[str, str] = {}
+        for key, state in evidence.items():
+            if not isinstance(key, str) or key not in nodes:
+                raise EvidenceError(
+                    f"{where}: unknown node {_short(key)}.{suggestion(str(key), nodes)} "
+                    f"Nodes are the condition and finding ids of the vocabulary "
+                    f"(`calcinosis nodes` lists them)."
+                )
+            states = nodes[key]
+            if not isinstance(state, str) or state not in states:
+                hint = ""
+                if isinstance(state, bool):
+                    hint = " (YAML reads yes/no/true/false as booleans: write the state name)"
+                raise EvidenceError(
+                    f"{where}: state {_short(state)} is not valid for node '{key}'{hint}. "
+                    f"Allowed: {allowed(states)}.{suggestion(str(state), states)}"
+                )
+            checked[key] = state
+        return checked
+
+
+def _short(value: Any, limit: int = 60) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+@lru_cache(maxsize=4)
+def _load(path: Path) -> Vocabulary:
+    with open(path, encoding="utf-8") as handle:
+        raw = yaml.safe_load(handle)
+    conditions = {cid: dict(entry) for cid, entry in raw["conditions"].items()}
+    findings = {fid: tuple(states) for fid, states in raw["findings"].items()}
+    categories = {name: tuple(ids) for name, ids in raw.get("categories", {}).items()}
+    return Vocabulary(dict(raw["groups"]), conditions, findings, categories)
+
+
+def load_vocabulary(path: Path | None = None) -> Vocabulary:
+    """Load the vocabulary (cached); by default ``priors/vocabulary.yaml``."""
+    return _load(Path(path) if path else priors_dir() / "vocabulary.yaml")

@@ -1,0 +1,144 @@
+"""Loading validates every file of priors/; a corrupted file is rejected with file and key."""
+
+import shutil
+
+import pytest
+import yaml
+
+from calcinosis import PriorsError, load_priors
+
+from .conftest import ROOT
+
+
+def test_bundled_priors_load_and_cover_the_vocabulary(priors):
+    vocabulary = priors.vocabulary
+    assert set(priors.conditions) == set(vocabulary.conditions)
+    assert set(priors.population) == set(vocabulary.categories["context"])
+    assert {"general_adult", "dialysis_unit", "rheumatology_clinic", "post_hip_arthroplasty", "paediatric"} <= set(priors.scenarios)
+    assert next(iter(priors.references)) == "paparo2011"
+
+
+def test_every_parameter_has_value_range_kind_and_resolvable_source(priors):
+    table = priors.parameter_table()
+    assert table["kind"].isin(["literature", "derived", "judgement"]).all()
+    assert table["source"].isin(list(priors.references)).all()
+    assert ((table["low"] <= table["value"]) & (table["value"] <= table["high"])).all()
+    probabilities = table[~table["parameter"].str.contains("relative_risk")]
+    assert probabilities["value"].between(0, 1).all()
+    assert (table["locator"].str.len() > 3).all()
+
+
+def test_judgements_are_wide(priors):
+    table = priors.parameter_table()
+    judged = table[(table["kind"] == "judgement") & (table["value"] > 0) & (table["value"] < 1)]
+    odds = lambda p: p / (1 - p) if p < 1 else float("inf")
+    ratio = judged.apply(lambda r: odds(r["high"]) / odds(r["low"]) if r["low"] > 0 else float("inf"), axis=1)
+    rr = judged["parameter"].str.contains("relative_risk")
+    assert (ratio[~rr] >= priors.settings.judgement_min_odds_ratio * 0.99).mean() > 0.95
+
+
+def corrupt(tmp_path, file, mutate):
+    folder = tmp_path / "priors"
+    shutil.copytree(ROOT / "priors", folder)
+    path = folder / file
+    data = yaml.safe_load(path.read_text())
+    mutate(data)
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    return folder
+
+
+def first_cause(data):
+    node = next(iter(data))
+    cause = next(iter(data[node]["causes"]))
+    return node, cause, data[node]["causes"][cause]
+
+
+def test_probability_out_of_range(tmp_path):
+    def mutate(data):
+        node, cause, row = first_cause(data)
+        state = next(iter(row["probabilities"]))
+        row["probabilities"][state] = 1.7
+        mutate.where = f"{node}.causes.{cause}.present.probabilities.{state}"
+    folder = corrupt(tmp_path, "findings_clinical.yaml", mutate)
+    with pytest.raises(PriorsError) as info:
+        load_priors(folder)
+    message = str(info.value)
+    assert message.startswith("findings_clinical.yaml: ") and "[0, 1]" in message and "1.7" in message
+
+
+def test_distribution_must_sum_to_one(tmp_path):
+    def mutate(data):
+        data["age_group"]["probabilities"]["older"] += 0.01
+    folder = corrupt(tmp_path, "population.yaml", mutate)
+    with pytest.raises(PriorsError, match=r"population.yaml: age_group.probabilities: must sum to 1"):
+        load_priors(folder)
+
+
+def test_unknown_source_key_is_named_with_the_closest(tmp_path):
+    def mutate(data):
+        data["conditions"]["gout"]["occurrence"]["source"] = "paparo2012"
+    folder = corrupt(tmp_path, "conditions.yaml", mutate)
+    with pytest.raises(PriorsError) as info:
+        load_priors(folder)
+    assert "conditions.yaml: conditions.gout.occurrence" in str(info.value)
+    assert "Did you mean 'paparo2011'?" in str(info.value)
+
+
+def test_misspelt_key_is_rejected(tmp_path):
+    def mutate(data):
+        row = data["conditions"]["gout"]["occurrence"]
+        row["locater"] = row.pop("locator")
+    folder = corrupt(tmp_path, "conditions.yaml", mutate)
+    with pytest.raises(PriorsError) as info:
+        load_priors(folder)
+    assert "conditions.yaml: conditions.gout.occurrence" in str(info.value)
+    assert "locater" in str(info.value)
+
+
+def test_narrow_judgement_is_rejected(tmp_path):
+    def mutate(data):
+        row = data["other_causes"]["occurrence"]
+        state = next(iter(row["probabilities"]))
+        value = row["probabilities"][state]
+        row.pop("concentration", None)
+        row["kind"] = "judgement"
+        row["interval"] = {state: [value * 0.95, min(1.0, value * 1.05)]}
+    folder = corrupt(tmp_path, "conditions.yaml", mutate)
+    with pytest.raises(PriorsError, match="judgement needs a wide range"):
+        load_priors(folder)
+
+
+def test_derived_needs_its_derivation(tmp_path):
+    def mutate(data):
+        row = data["conditions"]["gout"]["occurrence"]
+        row["kind"] = "derived"
+        row.pop("derivation", None)
+    folder = corrupt(tmp_path, "conditions.yaml", mutate)
+    with pytest.raises(PriorsError, match="conditions.gout.occurrence: kind 'derived' needs a 'derivation'"):
+        load_priors(folder)
+
+
+def test_missing_lesion_row(tmp_path):
+    def mutate(data):
+        del data["signs"]["lesion_site"]["gout"]
+    folder = corrupt(tmp_path, "lesion.yaml", mutate)
+    with pytest.raises(PriorsError, match="lesion.yaml: signs.lesion_site: needs one row for every cause; missing 'gout'"):
+        load_priors(folder)
+
+
+def test_cycle_between_conditions(tmp_path):
+    def mutate(data):
+        ratio = {"value": 2.0, "interval": [1.0, 4.0], "source": "paparo2011", "locator": "test", "kind": "literature"}
+        data["conditions"]["chronic_kidney_disease"]["relative_risk"]["gout"] = {"present": ratio}
+    folder = corrupt(tmp_path, "conditions.yaml", mutate)
+    with pytest.raises(PriorsError, match="cycle"):
+        load_priors(folder)
+
+
+def test_duplicate_key_in_a_priors_file(tmp_path):
+    folder = tmp_path / "priors"
+    shutil.copytree(ROOT / "priors", folder)
+    path = folder / "settings.yaml"
+    path.write_text(path.read_text() + "sum_tolerance: 0.5\n")
+    with pytest.raises(PriorsError, match="settings.yaml.*duplicate key 'sum_tolerance'"):
+        load_priors(folder)

@@ -81,6 +81,8 @@ class ExactInference:
         """P(evidence), exactly: the product of the tables of the evidence's ancestors,
         reduced to the evidence and summed out (pgmpy's posteriors are normalised and
         drop factors that involve only evidence, so they cannot tell this number)."""
+        if not evidence:
+            return 1.0
         relevant = set(evidence)
         for node in evidence:
             relevant |= nx.ancestors(self.network.model, node)

@@ -166,3 +166,14 @@ def test_posteriors_are_coherent_on_random_evidence(engine, evidence):
         assert total == pytest.approx(0.0, abs=1e-12)
     assert result.groups["p_cause"].sum() == pytest.approx(d["p_cause"].sum(), abs=1e-12)
     assert (d["p_cause"] <= d["p_present"] + 1e-9).all()  # a condition that is absent produces nothing
+
+
+def test_probability_of_evidence(engine, priors):
+    assert engine.evidence_probability({}) == 1.0
+    assert engine.evidence_probability({"age_group": "child"}) == 0.0
+    sex = full(priors.population["sex"], ["female", "male"])
+    assert engine.evidence_probability({"sex": "female"}) == pytest.approx(sex["female"], rel=1e-12)
+    both = engine.evidence_probability({"sex": "female", "soft_tissue_calcification": "present"})
+    alone = engine.evidence_probability({"soft_tissue_calcification": "present"})
+    posterior = engine.posterior("sex", {"soft_tissue_calcification": "present"})[0]
+    assert both / alone == pytest.approx(posterior, rel=1e-9)

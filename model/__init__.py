@@ -14,10 +14,14 @@ from .vocabulary import Vocabulary, load_vocabulary  # ids and states of the pub
 from .priors import Priors, load_priors  # every number with its source, validated
 from .network import Network, build_network  # pgmpy tables from the priors and a scenario
 from .evidence import Case, load_case  # case files
-from .inference import Consultation, ExactInference  # exact posteriors: p_cause, p_present
+from .network import Tables, build_tables  # the same tables as arrays, for the point estimate or draws
+from .uncertainty import ParameterDraws  # random draws of every parameter
+from .engine import CompiledEngine  # compiled junction tree, batched over evidence and draws
+from .inference import CompiledInference, Consultation, ExactInference, engine_for  # p_cause, p_present
 
 __all__ = [
     "CalcinosisError", "EvidenceError", "ImpossibleEvidenceError", "PriorsError", "ScenarioError",
     "Vocabulary", "load_vocabulary", "Priors", "load_priors", "Network", "build_network",
-    "Case", "load_case", "Consultation", "ExactInference", "__version__",
+    "Case", "load_case", "Consultation", "ExactInference", "CompiledInference", "engine_for",
+    "Tables", "build_tables", "ParameterDraws", "CompiledEngine", "__version__",
 ]

@@ -17,8 +17,10 @@ Two families:
   state, as reservoir sampling does: the k-th producer takes over the attribution
   with probability 1/k.
 
-Tables are returned as arrays ``P[child_state, parent_1_state, parent_2_state, ...]``
-in the order of the states given; ``network.py`` wraps them into pgmpy ``TabularCPD``.
+Noisy-MAX tables are returned as arrays ``P[draw, child_state, parent_1_state, ...]``
+(a leading axis over parameter draws; one draw for the point estimate), attribution
+tables as ``P[child_state, parent_state, ...]``; ``network.py`` wraps them into pgmpy
+``TabularCPD``.
 """
 
 from __future__ import annotations
@@ -31,35 +33,36 @@ import numpy as np
 NONE = "none"
 
 
-def push_distribution(dominance: Sequence[str], push: Mapping[str, float] | None) -> np.ndarray:
-    """Distribution of one push over the dominance order (remainder: no push)."""
-    pmf = np.zeros(len(dominance))
-    if push:
-        for state, p in push.items():
-            pmf[dominance.index(state)] = p
-    pmf[0] = 1.0 - pmf[1:].sum()
+def push_distribution(dominance: Sequence[str], push: Mapping[str, np.ndarray | float] | None,
+                      draws: int = 1) -> np.ndarray:
+    """Distribution of one push over the dominance order (remainder: no push), shape (draws, states)."""
+    pmf = np.zeros((draws, len(dominance)))
+    for state, p in (push or {}).items():
+        pmf[:, dominance.index(state)] = p
+    pmf[:, 0] = 1.0 - pmf[:, 1:].sum(axis=1)
     return pmf
 
 
 def max_of(pmfs: Sequence[np.ndarray]) -> np.ndarray:
-    """Distribution of the maximum (in dominance order) of independent pushes."""
-    cdf = np.ones(len(pmfs[0]))
+    """Distribution of the maximum (in dominance order) of independent pushes (last axis: states)."""
+    cdf = np.ones_like(pmfs[0])
     for pmf in pmfs:
-        cdf = cdf * np.cumsum(pmf)
-    return np.diff(np.concatenate([np.zeros(1), cdf]))
+        cdf = cdf * np.cumsum(pmf, axis=-1)
+    return np.diff(cdf, axis=-1, prepend=0)
 
 
 def reorder(pmf_by_dominance: np.ndarray, dominance: Sequence[str], states: Sequence[str]) -> np.ndarray:
-    """From dominance order to the node's own state order."""
-    return np.array([pmf_by_dominance[dominance.index(s)] for s in states])
+    """From dominance order to the node's own state order (last axis)."""
+    return pmf_by_dominance[..., [dominance.index(s) for s in states]]
 
 
 def noisy_max_table(
     states: Sequence[str],
     dominance: Sequence[str],
-    leak: Mapping[str, float],
-    parents: Sequence[tuple[str, Sequence[str], Mapping[str, Mapping[str, float]]]],
+    leak: Mapping[str, np.ndarray | float],
+    parents: Sequence[tuple[str, Sequence[str], Mapping[str, Mapping[str, np.ndarray | float]]]],
     previous: bool = False,
+    draws: int = 1,
 ) -> np.ndarray:
     """Full table of a noisy-MAX node over the given parents.
 
@@ -71,24 +74,26 @@ def noisy_max_table(
     previous : bool
         When True the first parent is the previous link of a divorcing chain (same
         states as the child): its state passes through as a push with probability one.
+    draws : int
+        Number of parameter draws; push probabilities are floats or arrays of that length.
 
     Returns
     -------
-    ndarray of shape (len(states), *parent cardinalities)
+    ndarray of shape (draws, len(states), *parent cardinalities)
     """
     cards = [len(p[1]) for p in parents]
-    table = np.zeros([len(states), *cards])
+    table = np.zeros([draws, len(states), *cards])
     for combo in itertools.product(*(range(c) for c in cards)):
-        pmfs = [] if previous else [push_distribution(dominance, leak)]
+        pmfs = [] if previous else [push_distribution(dominance, leak, draws)]
         for position, (index, (_, parent_states, rows)) in enumerate(zip(combo, parents)):
             parent_state = parent_states[index]
             if previous and position == 0:
-                pmf = np.zeros(len(dominance))
-                pmf[dominance.index(parent_state)] = 1.0
+                pmf = np.zeros((draws, len(dominance)))
+                pmf[:, dominance.index(parent_state)] = 1.0
             else:
-                pmf = push_distribution(dominance, rows.get(parent_state))
+                pmf = push_distribution(dominance, rows.get(parent_state), draws)
             pmfs.append(pmf)
-        table[(slice(None), *combo)] = reorder(max_of(pmfs), dominance, states)
+        table[(slice(None), slice(None), *combo)] = reorder(max_of(pmfs), dominance, states)
     return table
 
 

@@ -19,7 +19,7 @@ from rich.table import Table
 from . import __version__
 from .errors import CalcinosisError
 from .evidence import load_case, parse_assignments
-from .inference import ExactInference, consultation_to_dict
+from .inference import ENGINES, Inference, consultation_to_dict, engine_for
 from .network import build_network
 from .priors import load_priors
 
@@ -42,7 +42,7 @@ def cmd_consult(args: argparse.Namespace) -> int:
     evidence = dict(case.evidence)
     evidence.update(parse_assignments(args.set, priors.vocabulary))
     network = build_network(priors, args.scenario or case.scenario)
-    result = ExactInference(network).consult(evidence, case_id=case.id, assumed=case.assumed)
+    result = engine_for(network, args.engine).consult(evidence, case_id=case.id, assumed=case.assumed)
     if args.json:
         payload = consultation_to_dict(result, case={"id": case.id, "title": case.title, "source": case.source,
                                                      "diagnosis": case.diagnosis})
@@ -126,20 +126,20 @@ def cmd_priors(args: argparse.Namespace) -> int:
 
 
 # --------------------------------------------------------------------------- cases
-def case_rankings(folder: Path | None = None):
+def case_rankings(folder: Path | None = None, engine: str = "compiled"):
     """Rank of the reference diagnosis for every bundled case (a pandas DataFrame)."""
     import pandas as pd
 
     from .evidence import bundled_cases
 
     priors = load_priors()
-    engines: dict[str, ExactInference] = {}
+    engines: dict[str, Inference] = {}
     rows = []
     for path in bundled_cases(folder):
         case = load_case(path, priors.vocabulary)
         scenario = case.scenario or "general_adult"
         if scenario not in engines:
-            engines[scenario] = ExactInference(build_network(priors, scenario))
+            engines[scenario] = engine_for(build_network(priors, scenario), engine)
         result = engines[scenario].consult(case.evidence, case_id=case.id)
         leader = result.differential.iloc[0]
         rows.append({"case": case.id, "scenario": scenario, "diagnosis": case.diagnosis,
@@ -151,7 +151,7 @@ def case_rankings(folder: Path | None = None):
 
 
 def cmd_cases(args: argparse.Namespace) -> int:
-    table = case_rankings(args.folder)
+    table = case_rankings(args.folder, args.engine)
     ranked = table.dropna(subset=["rank"])
     summary = {"cases": len(ranked), "top1": int((ranked["rank"] == 1).sum()), "top3": int((ranked["rank"] <= 3).sum())}
     if args.json:
@@ -191,6 +191,8 @@ def build_parser() -> argparse.ArgumentParser:
     consult.add_argument("--json", action="store_true", help="one JSON object on standard output")
     consult.add_argument("--top", type=int, default=10, help="rows of the differential to show (default 10)")
     consult.add_argument("--all", action="store_true", help="show every condition")
+    consult.add_argument("--engine", choices=list(ENGINES), default="compiled",
+                         help="inference engine (default: compiled; pgmpy is the reference)")
     consult.set_defaults(run=cmd_consult)
 
     nodes = sub.add_parser("nodes", help="every node with its states, kind and parents")
@@ -202,6 +204,7 @@ def build_parser() -> argparse.ArgumentParser:
     cases = sub.add_parser("cases", help="rank of the reference diagnosis for every bundled case")
     cases.add_argument("--json", action="store_true")
     cases.add_argument("--folder", type=Path, help="folder of case files (default: evidence_examples/)")
+    cases.add_argument("--engine", choices=list(ENGINES), default="compiled")
     cases.set_defaults(run=cmd_cases)
 
     listing = sub.add_parser("priors", help="every parameter with its value, interval, kind and source")

@@ -1,7 +1,8 @@
 """Exact inference on the network: posteriors of causes and conditions for any evidence.
 
-The reference engine is pgmpy's ``VariableElimination`` (exact). Two posteriors are
-reported per condition:
+Two engines give the same exact answers: the compiled junction tree of ``engine.py``
+(the default) and pgmpy's ``VariableElimination`` (the reference, ``--engine pgmpy``).
+Two posteriors are reported per condition:
 
 * ``p_cause``: P(lesion_cause = condition | evidence), the probability that this
   condition produced the index calcification; the differential is ranked by it;
@@ -29,6 +30,7 @@ with warnings.catch_warnings():  # pgmpy announces deprecations of modules this 
     warnings.simplefilter("ignore", FutureWarning)
     from pgmpy.inference import VariableElimination
 
+from .engine import CompiledEngine
 from .errors import ImpossibleEvidenceError
 from .network import CALCIFICATION, LESION_CAUSE, Network
 from .priors import OTHER_CAUSES
@@ -68,43 +70,28 @@ class Consultation:
         return int(np.flatnonzero(self.differential["id"].to_numpy() == condition)[0]) + 1
 
 
-class ExactInference:
-    """pgmpy variable elimination over one network, with impossibility checks."""
+class Inference:
+    """Posteriors for any evidence; the consultation logic shared by the engines.
+
+    Subclasses provide :meth:`marginals` and :meth:`evidence_probability`.
+    """
+
+    name = "base"
 
     def __init__(self, network: Network):
         self.network = network
-        self._ve = VariableElimination(network.model)
-        self._tables = {cpd.variable: (list(cpd.variables), np.asarray(cpd.values, dtype=float))
-                        for cpd in network.model.get_cpds()}
+
+    def marginals(self, evidence: dict[str, str], targets: list[str]) -> dict[str, np.ndarray]:
+        """P(target | evidence) for each target, in the network's state order (NaN when P(evidence) = 0)."""
+        raise NotImplementedError
 
     def evidence_probability(self, evidence: dict[str, str]) -> float:
-        """P(evidence), exactly: the product of the tables of the evidence's ancestors,
-        reduced to the evidence and summed out (pgmpy's posteriors are normalised and
-        drop factors that involve only evidence, so they cannot tell this number)."""
-        if not evidence:
-            return 1.0
-        relevant = set(evidence)
-        for node in evidence:
-            relevant |= nx.ancestors(self.network.model, node)
-        index = {node: i for i, node in enumerate(sorted(relevant))}
-        operands = []
-        for node in sorted(relevant):
-            variables, values = self._tables[node]
-            selector = tuple(
-                self.network.nodes[v].states.index(evidence[v]) if v in evidence else slice(None) for v in variables)
-            operands += [values[selector], [index[v] for v in variables if v not in evidence]]
-        return float(contract(*operands, []))
+        """P(evidence), exactly."""
+        raise NotImplementedError
 
     def posterior(self, variable: str, evidence: dict[str, str]) -> np.ndarray:
         """P(variable | evidence) in the network's state order; NaN when P(evidence) = 0."""
-        if variable in evidence:
-            states = self.network.nodes[variable].states
-            return np.array([float(s == evidence[variable]) for s in states])
-        with warnings.catch_warnings(), np.errstate(invalid="ignore", divide="ignore"):
-            warnings.simplefilter("ignore")
-            factor = self._ve.query([variable], evidence=evidence, show_progress=False)
-        order = [factor.state_names[variable].index(s) for s in self.network.nodes[variable].states]
-        return np.asarray(factor.values, dtype=float)[order]
+        return self.marginals(evidence, [variable])[variable]
 
     def is_possible(self, evidence: dict[str, str]) -> bool:
         return self.evidence_probability(evidence) > 0
@@ -141,14 +128,15 @@ class ExactInference:
         network = self.network
         vocabulary = network.priors.vocabulary
         states = list(network.nodes[LESION_CAUSE].states)
-        cause = self.posterior(LESION_CAUSE, evidence)
+        posteriors = self.marginals(evidence, [*vocabulary.conditions, LESION_CAUSE])
+        cause = posteriors[LESION_CAUSE]
         prior = self.prior_cause
         rows = []
         for cid, entry in vocabulary.conditions.items():
-            present = self.posterior(cid, evidence)[1]
             i = states.index(cid)
             rows.append({"id": cid, "label": entry["label"], "group": entry["group"],
-                         "p_cause": float(cause[i]), "p_present": float(present), "prior_cause": float(prior[i])})
+                         "p_cause": float(cause[i]), "p_present": float(posteriors[cid][1]),
+                         "prior_cause": float(prior[i])})
         differential = (pd.DataFrame(rows).sort_values("p_cause", ascending=False, kind="stable")
                         .reset_index(drop=True))
         groups = (differential.groupby("group", sort=False)[["p_cause", "prior_cause"]].sum()
@@ -160,6 +148,78 @@ class ExactInference:
             other_causes={"p_cause": float(cause[other]), "prior_cause": float(prior[other])},
             case_id=case_id, assumed=tuple(assumed),
         )
+
+
+class ExactInference(Inference):
+    """The reference engine: pgmpy's variable elimination, one query per target."""
+
+    name = "pgmpy"
+
+    def __init__(self, network: Network):
+        super().__init__(network)
+        self._ve = VariableElimination(network.model)
+        self._tables = {cpd.variable: (list(cpd.variables), np.asarray(cpd.values, dtype=float))
+                        for cpd in network.model.get_cpds()}
+
+    def marginals(self, evidence: dict[str, str], targets: list[str]) -> dict[str, np.ndarray]:
+        return {target: self._posterior(target, evidence) for target in targets}
+
+    def _posterior(self, variable: str, evidence: dict[str, str]) -> np.ndarray:
+        states = self.network.nodes[variable].states
+        if variable in evidence:
+            return np.array([float(s == evidence[variable]) for s in states])
+        with warnings.catch_warnings(), np.errstate(invalid="ignore", divide="ignore"):
+            warnings.simplefilter("ignore")
+            factor = self._ve.query([variable], evidence=evidence, show_progress=False)
+        order = [factor.state_names[variable].index(s) for s in states]
+        return np.asarray(factor.values, dtype=float)[order]
+
+    def evidence_probability(self, evidence: dict[str, str]) -> float:
+        """P(evidence), exactly: the product of the tables of the evidence's ancestors,
+        reduced to the evidence and summed out (pgmpy's posteriors are normalised and
+        drop factors that involve only evidence, so they cannot tell this number)."""
+        if not evidence:
+            return 1.0
+        relevant = set(evidence)
+        for node in evidence:
+            relevant |= nx.ancestors(self.network.model, node)
+        index = {node: i for i, node in enumerate(sorted(relevant))}
+        operands = []
+        for node in sorted(relevant):
+            variables, values = self._tables[node]
+            selector = tuple(
+                self.network.nodes[v].states.index(evidence[v]) if v in evidence else slice(None) for v in variables)
+            operands += [values[selector], [index[v] for v in variables if v not in evidence]]
+        return float(contract(*operands, []))
+
+
+class CompiledInference(Inference):
+    """The default engine: the compiled junction tree of ``engine.py`` (same answers, faster)."""
+
+    name = "compiled"
+
+    def __init__(self, network: Network):
+        super().__init__(network)
+        self.engine = CompiledEngine(network.tables)
+
+    def marginals(self, evidence: dict[str, str], targets: list[str]) -> dict[str, np.ndarray]:
+        result = self.engine.query([evidence], list(targets))
+        return {target: values[0, 0] for target, values in result.marginals.items()}
+
+    def evidence_probability(self, evidence: dict[str, str]) -> float:
+        if not evidence:
+            return 1.0
+        return float(self.engine.query([evidence], []).probability[0, 0])
+
+
+ENGINES = {"compiled": CompiledInference, "pgmpy": ExactInference}
+
+
+def engine_for(network: Network, engine: str = "compiled") -> Inference:
+    """The inference engine called ``engine`` ('compiled', the default, or 'pgmpy')."""
+    if engine not in ENGINES:
+        raise ValueError(f"engine '{engine}' does not exist. Allowed: {', '.join(ENGINES)}.")
+    return ENGINES[engine](network)
 
 
 def consultation_to_dict(result: Consultation, case: dict | None = None) -> dict:

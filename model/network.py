@@ -77,6 +77,8 @@ class Network:
     causes : list
         The states of ``lesion_cause`` other than ``none``: the 22 conditions and
         ``other_causes``, in vocabulary order.
+    tables : Tables
+        The same tables as numpy arrays (for the compiled engine).
     """
 
     model: DiscreteBayesianNetwork
@@ -84,6 +86,7 @@ class Network:
     scenario: Scenario
     nodes: dict[str, NodeInfo]
     causes: list[str] = field(default_factory=list)
+    tables: "Tables | None" = None
 
     @property
     def graph(self) -> nx.DiGraph:
@@ -108,38 +111,80 @@ def get_scenario(priors: Priors, name: str | None) -> Scenario:
     return priors.scenarios[name]
 
 
-# --------------------------------------------------------------------------- helpers
-def _full_distribution(row: Row, states: Sequence[str]) -> np.ndarray:
-    """A full row as a vector in ``states`` order; a binary row may list one state."""
-    values = np.array([row.probabilities.get(s, np.nan) for s in states], dtype=float)
-    missing = np.isnan(values)
+# --------------------------------------------------------------------------- parameters
+class PointValues:
+    """The parameter source of the point estimate: every number at its stated value.
+
+    A parameter source turns the rows and ratios of the priors into arrays with a
+    leading axis over parameter draws; ``uncertainty.ParameterDraws`` is the other one.
+    """
+
+    draws = 1
+    strict = True  # a table entry above one is an error of the priors, not capped
+
+    def probabilities(self, row: Row) -> dict[str, np.ndarray]:
+        return {state: np.full(1, value) for state, value in row.probabilities.items()}
+
+    def ratio(self, ratio) -> np.ndarray:
+        return np.full(1, ratio.value)
+
+
+def _full_distribution(values: dict[str, np.ndarray], states: Sequence[str], draws: int) -> np.ndarray:
+    """A full row as an array (draws, states); a binary row may list one state."""
+    out = np.full((draws, len(states)), np.nan)
+    for i, state in enumerate(states):
+        if state in values:
+            out[:, i] = values[state]
+    missing = np.isnan(out[0])
     if missing.any():
-        values[missing] = (1.0 - np.nansum(values)) / missing.sum()
-    return values
+        out[:, missing] = ((1.0 - np.nansum(out, axis=1)) / missing.sum())[:, None]
+    return out
+
+
+@dataclass
+class Tables:
+    """The conditional probability tables of one scenario, with a leading draw axis.
+
+    ``arrays[node]`` has shape (draws or 1, child states, *parent states), parents in
+    the order of ``parents[node]``; a leading 1 means the table is the same in every draw.
+    """
+
+    states: dict[str, list[str]]
+    parents: dict[str, list[str]]
+    arrays: dict[str, np.ndarray]
+    info: dict[str, NodeInfo]
+    draws: int
+    scenario: Scenario
 
 
 class _Builder:
-    def __init__(self, priors: Priors, scenario: Scenario):
+    def __init__(self, priors: Priors, scenario: Scenario, source):
         self.priors = priors
         self.scenario = scenario
+        self.source = source
+        self.draws = source.draws
         self.vocabulary = priors.vocabulary
         self.states: dict[str, list[str]] = {}
         self.parents: dict[str, list[str]] = {}
         self.tables: dict[str, np.ndarray] = {}
         self.info: dict[str, NodeInfo] = {}
-        self.baselines: dict[str, float] = {}
+        self.baselines: dict[str, np.ndarray] = {}
+
+    def row(self, row: Row, states: Sequence[str]) -> np.ndarray:
+        return _full_distribution(self.source.probabilities(row), states, self.draws)
 
     # -- bookkeeping ----------------------------------------------------------
     def add(self, node: str, states: Sequence[str], parents: Sequence[str], table: np.ndarray,
             *, kind: str, label: str, group: str | None = None, category: str | None = None,
             public_parents: Sequence[str] | None = None) -> None:
+        """Add a node; ``table`` has shape (draws or 1, child, *parents)."""
         table = np.asarray(table, dtype=float)
         expected = (len(states), *[len(self.states[p]) for p in parents])
-        if table.shape != expected:
-            raise PriorsError(f"{node}: table of shape {table.shape}, expected {expected}.")
+        if table.shape[1:] != expected or table.shape[0] not in (1, self.draws):
+            raise PriorsError(f"{node}: table of shape {table.shape}, expected (draws, *{expected}).")
         if (table < -STRICT).any():
             raise PriorsError(f"{node}: the table has a negative probability ({table.min()!r}).")
-        sums = table.sum(axis=0)
+        sums = table.sum(axis=1)
         if np.abs(sums - 1.0).max() > STRICT:
             raise PriorsError(f"{node}: a column of the table sums to {sums.flat[np.abs(sums - 1).argmax()]!r}, not 1.")
         self.states[node] = list(states)
@@ -149,8 +194,8 @@ class _Builder:
                                    label, group, category)
 
     def joint(self, targets: Sequence[str], given: dict[str, str] | None = None) -> np.ndarray:
-        """Exact joint distribution of ``targets`` (built nodes), optionally restricted to
-        a stratum ``given``; normalised. Used to calibrate occurrences."""
+        """Exact joint distribution of ``targets`` (built nodes) per draw, optionally
+        restricted to a stratum ``given``; normalised. Used to calibrate occurrences."""
         given = given or {}
         ancestors: set[str] = set()
         stack = list(targets) + list(given)
@@ -163,19 +208,19 @@ class _Builder:
         index = {node: i for i, node in enumerate(order)}
         operands = []
         for node in order:
-            table = self.tables[node]
+            table = np.broadcast_to(self.tables[node], (self.draws, *self.tables[node].shape[1:]))
             if node in given:
                 mask = np.zeros(len(self.states[node]))
                 mask[self.states[node].index(given[node])] = 1.0
-                table = table * mask.reshape((-1,) + (1,) * len(self.parents[node]))
-            operands += [table, [index[node]] + [index[p] for p in self.parents[node]]]
-        result = contract(*operands, [index[t] for t in targets])
-        total = result.sum()
-        if total <= 0:
+                table = table * mask.reshape((1, -1) + (1,) * len(self.parents[node]))
+            operands += [table, [Ellipsis, index[node]] + [index[p] for p in self.parents[node]]]
+        result = contract(*operands, [Ellipsis] + [index[t] for t in targets])
+        total = result.reshape(self.draws, -1).sum(axis=1)
+        if (total <= 0).any():
             stratum = ", ".join(f"{k}={v}" for k, v in given.items())
             raise PriorsError(f"the stratum ({stratum}) has probability zero in scenario "
                               f"'{self.scenario.id}', so an occurrence given it cannot be calibrated.")
-        return result / total
+        return result / total.reshape((-1,) + (1,) * len(targets))
 
     # -- layers ---------------------------------------------------------------
     def context(self) -> None:
@@ -183,7 +228,7 @@ class _Builder:
         rows.update(self.scenario.population)
         for node in self.vocabulary.categories["context"]:
             states = self.vocabulary.findings[node]
-            self.add(node, states, [], _full_distribution(rows[node], states),
+            self.add(node, states, [], self.row(rows[node], states),
                      kind="risk_factor", label=self.vocabulary.label(node), category="context")
 
     def condition_order(self) -> list[str]:
@@ -194,22 +239,28 @@ class _Builder:
         return list(nx.lexicographical_topological_sort(graph, key=list(self.vocabulary.conditions).index))
 
     def risk_ratios(self, cid: str) -> tuple[list[str], np.ndarray]:
-        """Parents of a condition and the product of their relative risks, per parent state."""
+        """Parents of a condition and the product of their relative risks, (draws, *parent states)."""
         entry = self.priors.conditions[cid]
         parents = list(entry.relative_risk)
-        product = np.ones([len(self.states[p]) for p in parents])
+        product = np.ones([self.draws, *[len(self.states[p]) for p in parents]])
         for axis, parent in enumerate(parents):
             ratios = entry.relative_risk[parent]
-            ratio = np.array([ratios[s].value if s in ratios else 1.0 for s in self.states[parent]])
-            shape = [1] * len(parents)
-            shape[axis] = len(ratio)
+            ratio = np.ones((self.draws, len(self.states[parent])))
+            for i, state in enumerate(self.states[parent]):
+                if state in ratios:
+                    ratio[:, i] = self.source.ratio(ratios[state])
+            shape = [self.draws] + [1] * len(parents)
+            shape[axis + 1] = ratio.shape[1]
             product = product * ratio.reshape(shape)
         return parents, product
 
-    def baseline(self, occurrence: GivenRow, parents: list[str], product: np.ndarray) -> float:
-        """Baseline risk such that the occurrence holds in its stratum of this builder's population."""
-        target = _full_distribution(occurrence, CONDITION_STATES)[1]
-        expected_ratio = float((self.joint(parents, occurrence.given) * product).sum()) if parents else 1.0
+    def baseline(self, occurrence: GivenRow, parents: list[str], product: np.ndarray) -> np.ndarray:
+        """Baseline risk (per draw) such that the occurrence holds in its stratum of this builder's population."""
+        target = self.row(occurrence, CONDITION_STATES)[:, 1]
+        if not parents:
+            return target
+        weights = self.joint(parents, occurrence.given)
+        expected_ratio = (weights * product).reshape(self.draws, -1).sum(axis=1)
         return target / expected_ratio
 
     def conditions(self, reference: "_Builder | None") -> None:
@@ -221,29 +272,30 @@ class _Builder:
 
     def condition(self, cid: str, reference: "_Builder") -> None:
         parents, product = self.risk_ratios(cid)
+        per_draw = (-1,) + (1,) * len(parents)
         if cid in self.scenario.occurrence:
             # An occurrence stated for this scenario holds in the scenario's own population.
             occurrence = self.scenario.occurrence[cid]
-            target = _full_distribution(occurrence, CONDITION_STATES)[1]
-            if target in (0, 1):  # the scenario fixes the condition (e.g. everyone is on dialysis)
-                present = np.full(product.shape, target)
+            target = self.row(occurrence, CONDITION_STATES)[:, 1]
+            if np.all(target == 1) or np.all(target == 0):  # the scenario fixes the condition (e.g. dialysis)
+                present = np.broadcast_to(target.reshape(per_draw), product.shape)
             else:
-                present = self.baseline(occurrence, parents, product) * product
+                present = self.baseline(occurrence, parents, product).reshape(per_draw) * product
         elif reference is self:
             self.baselines[cid] = self.baseline(self.priors.conditions[cid].occurrence, parents, product)
-            present = self.baselines[cid] * product
+            present = self.baselines[cid].reshape(per_draw) * product
         else:
             # The baseline is solved in the default population; the scenario changes only
             # the distribution of the parents (e.g. a population of children).
-            present = reference.baselines[cid] * product
-        if present.max() > 1.0 + STRICT:
+            present = reference.baselines[cid].reshape(per_draw) * product
+        if present.max() > 1.0 + STRICT and self.source.strict:
             raise PriorsError(
                 f"conditions.yaml: conditions.{cid}: the baseline times the relative risks exceeds one "
                 f"(max {present.max():.3g}) in scenario '{self.scenario.id}'; the occurrence cannot hold "
                 f"with these relative risks.")
-        present = np.clip(present, 0, 1)
+        present = np.clip(present, 0, 1)  # only random draws can exceed one; they are capped
         condition = self.vocabulary.conditions[cid]
-        self.add(cid, CONDITION_STATES, parents, np.stack([1.0 - present, present]), kind="condition",
+        self.add(cid, CONDITION_STATES, parents, np.stack([1.0 - present, present], axis=1), kind="condition",
                  label=condition["label"], group=condition["group"], category="condition")
 
     def producers(self) -> None:
@@ -251,18 +303,17 @@ class _Builder:
             rows = self.priors.conditions[cid].calcification
             extra = list(rows[0].given)
             parents = [cid, *extra]
-            table = np.zeros([2, 2, *[len(self.states[p]) for p in extra]])
-            table[0, 0] = 1.0  # an absent condition produces nothing
+            table = np.zeros([self.draws, 2, 2, *[len(self.states[p]) for p in extra]])
+            table[:, 0, 0] = 1.0  # an absent condition produces nothing
             for row in rows:
                 index = tuple(self.states[p].index(row.given[p]) for p in extra)
-                p = _full_distribution(row, CONDITION_STATES)[1]
-                table[(1, 1, *index)] = p
-                table[(0, 1, *index)] = 1.0 - p
+                p = self.row(row, CONDITION_STATES)[:, 1]
+                table[(slice(None), 1, 1, *index)] = p
+                table[(slice(None), 0, 1, *index)] = 1.0 - p
             self.add(f"produces__{cid}", CONDITION_STATES, parents, table, kind="latent",
                      label=f"{self.vocabulary.label(cid)} produces a soft-tissue calcification")
-        p = _full_distribution(self.priors.other_causes, CONDITION_STATES)
-        self.add(f"produces__{OTHER_CAUSES}", CONDITION_STATES, [], p, kind="latent",
-                 label="A cause outside the model produces a soft-tissue calcification")
+        self.add(f"produces__{OTHER_CAUSES}", CONDITION_STATES, [], self.row(self.priors.other_causes, CONDITION_STATES),
+                 kind="latent", label="A cause outside the model produces a soft-tissue calcification")
 
     def attribution(self, causes: list[str]) -> None:
         previous_node = None
@@ -270,16 +321,16 @@ class _Builder:
             _, states, table = canonical.attribution_step(causes, k)
             node = f"attribution__{k + 1:02d}"
             parents = ([previous_node] if previous_node else []) + [f"produces__{cause}"]
-            self.add(node, states, parents, table, kind="latent",
+            self.add(node, states, parents, table[None], kind="latent",
                      label=f"Attribution of the index lesion among the first {k + 1} causes")
             previous_node = node
         result_states, table = canonical.attribution_result(causes)
-        self.add(LESION_CAUSE, result_states, [previous_node], table, kind="latent",
+        self.add(LESION_CAUSE, result_states, [previous_node], table[None], kind="latent",
                  label="What produced the index calcification")
         states = self.vocabulary.findings[CALCIFICATION]
         present = np.array([float(s != canonical.NONE) for s in result_states])
         table = np.stack([1.0 - present if st == "absent" else present for st in states])
-        self.add(CALCIFICATION, states, [LESION_CAUSE], table, kind="finding",
+        self.add(CALCIFICATION, states, [LESION_CAUSE], table[None], kind="finding",
                  label="soft tissue calcification", category="imaging", public_parents=[LESION_CAUSE])
 
     def noisy_max_nodes(self) -> None:
@@ -294,11 +345,11 @@ class _Builder:
         entry = self.priors.noisy_max[node]
         states = list(self.priors.states(node))
         dominance = list(entry.dominance)
-        pushes: dict[str, dict[str, dict[str, float]]] = {}
+        pushes: dict[str, dict[str, dict[str, np.ndarray]]] = {}
         for (parent, state), row in entry.cause_rows().items():
-            pushes.setdefault(parent, {})[state] = dict(row.probabilities)
+            pushes.setdefault(parent, {})[state] = self.source.probabilities(row)
         parents = list(pushes)
-        leak = dict(entry.leak.probabilities)
+        leak = self.source.probabilities(entry.leak)
         is_latent = node in self.priors.latent
         kind = "latent" if is_latent else "finding"
         label = entry.label or self.vocabulary.label(node)
@@ -307,24 +358,25 @@ class _Builder:
         def spec(parent: str):
             return (parent, self.states[parent], pushes[parent])
 
+        def table(specs, previous=False):
+            return canonical.noisy_max_table(states, dominance, leak, specs, previous=previous, draws=self.draws)
+
         if len(parents) <= MAX_FULL_TABLE_CAUSES:
-            table = canonical.noisy_max_table(states, dominance, leak, [spec(p) for p in parents])
-            self.add(node, states, parents, table, kind=kind, label=label, category=category)
+            self.add(node, states, parents, table([spec(p) for p in parents]), kind=kind, label=label, category=category)
             return
         # Parent divorcing: link 1 = max(leak, cause 1); link k = max(link k-1, cause k).
         link = f"{node}__link_1"
-        self.add(link, states, [parents[0]], canonical.noisy_max_table(states, dominance, leak, [spec(parents[0])]),
+        self.add(link, states, [parents[0]], table([spec(parents[0])]),
                  kind="latent", label=f"{label}: effect of the first cause")
         for k, parent in enumerate(parents[1:], start=2):
             last = k == len(parents)
             name = node if last else f"{node}__link_{k}"
-            previous_spec = (link, states, {})
-            table = canonical.noisy_max_table(states, dominance, leak, [previous_spec, spec(parent)], previous=True)
+            values = table([(link, states, {}), spec(parent)], previous=True)
             if last:
-                self.add(name, states, [link, parent], table, kind=kind, label=label, category=category,
+                self.add(name, states, [link, parent], values, kind=kind, label=label, category=category,
                          public_parents=parents)
             else:
-                self.add(name, states, [link, parent], table, kind="latent",
+                self.add(name, states, [link, parent], values, kind="latent",
                          label=f"{label}: effect of the first {k} causes")
             link = name
 
@@ -334,36 +386,62 @@ class _Builder:
             states = self.vocabulary.findings[sign]
             extra = sorted({k for entry in rows.values() if isinstance(entry, list) for k in entry[0].given})
             shape = [len(self.states[p]) for p in extra]
-            table = np.zeros((len(states), len(cause_states), *shape))
+            table = np.zeros((self.draws, len(states), len(cause_states), *shape))
             for j, cause in enumerate(cause_states):
                 if cause == canonical.NONE:
                     # Without a calcified lesion a lesion sign carries no information.
-                    table[:, j] = 1.0 / len(states)
+                    table[:, :, j] = 1.0 / len(states)
                     continue
                 entry = rows[cause]
                 for combo in np.ndindex(*shape):
                     stratum = {p: self.states[p][i] for p, i in zip(extra, combo)}
                     row = entry if not isinstance(entry, list) else next(
                         r for r in entry if all(stratum[k] == v for k, v in r.given.items()))
-                    table[(slice(None), j, *combo)] = _full_distribution(row, states)
+                    table[(slice(None), slice(None), j, *combo)] = self.row(row, states)
             self.add(sign, states, [LESION_CAUSE, *extra], table, kind="finding", label=self.vocabulary.label(sign),
                      category=self.vocabulary.category_of(sign))
 
-    def model(self) -> DiscreteBayesianNetwork:
-        edges = [(p, node) for node, parents in self.parents.items() for p in parents]
-        model = DiscreteBayesianNetwork(edges)
-        model.add_nodes_from(self.parents)
-        cpds = []
-        for node, parents in self.parents.items():
-            table = self.tables[node]
-            cpds.append(TabularCPD(
-                node, len(self.states[node]), table.reshape(len(self.states[node]), -1),
-                evidence=parents or None, evidence_card=[len(self.states[p]) for p in parents] or None,
-                state_names={node: self.states[node], **{p: self.states[p] for p in parents}},
-            ))
-        model.add_cpds(*cpds)
-        model.check_model()
-        return model
+    def result(self) -> Tables:
+        return Tables(self.states, self.parents, self.tables, self.info, self.draws, self.scenario)
+
+
+def build_tables(priors: Priors, scenario: Scenario | str | None = None, source=None) -> Tables:
+    """All conditional probability tables of a scenario, for the point estimate or for
+    parameter draws (``source``: :class:`PointValues` by default, or
+    ``uncertainty.ParameterDraws``). Raises :class:`PriorsError` like :func:`build_network`."""
+    if not isinstance(scenario, Scenario):
+        scenario = get_scenario(priors, scenario)
+    source = source or PointValues()
+    # Baselines are solved in the default population of population.yaml.
+    reference = _Builder(priors, Scenario(id="population", label="population.yaml", description="default population"),
+                         source)
+    reference.context()
+    reference.conditions(None)
+    builder = _Builder(priors, scenario, source)
+    builder.context()
+    builder.conditions(reference)
+    builder.producers()
+    builder.attribution([*priors.vocabulary.conditions, OTHER_CAUSES])
+    builder.noisy_max_nodes()
+    builder.lesion_signs()
+    return builder.result()
+
+
+def _pgmpy_model(tables: Tables) -> DiscreteBayesianNetwork:
+    edges = [(p, node) for node, parents in tables.parents.items() for p in parents]
+    model = DiscreteBayesianNetwork(edges)
+    model.add_nodes_from(tables.parents)
+    cpds = []
+    for node, parents in tables.parents.items():
+        states = tables.states[node]
+        cpds.append(TabularCPD(
+            node, len(states), tables.arrays[node][0].reshape(len(states), -1),
+            evidence=parents or None, evidence_card=[len(tables.states[p]) for p in parents] or None,
+            state_names={node: states, **{p: tables.states[p] for p in parents}},
+        ))
+    model.add_cpds(*cpds)
+    model.check_model()
+    return model
 
 
 def build_network(priors: Priors, scenario: Scenario | str | None = None) -> Network:
@@ -386,18 +464,6 @@ def build_network(priors: Priors, scenario: Scenario | str | None = None) -> Net
         When the priors cannot form a valid network in this scenario (an occurrence
         that the relative risks make exceed one, a stratum of probability zero...).
     """
-    if not isinstance(scenario, Scenario):
-        scenario = get_scenario(priors, scenario)
-    # Baselines are solved in the default population of population.yaml.
-    reference = _Builder(priors, Scenario(id="population", label="population.yaml", description="default population"))
-    reference.context()
-    reference.conditions(None)
-    builder = _Builder(priors, scenario)
-    causes = [*priors.vocabulary.conditions, OTHER_CAUSES]
-    builder.context()
-    builder.conditions(reference)
-    builder.producers()
-    builder.attribution(causes)
-    builder.noisy_max_nodes()
-    builder.lesion_signs()
-    return Network(builder.model(), priors, scenario, builder.info, causes)
+    tables = build_tables(priors, scenario)
+    return Network(_pgmpy_model(tables), priors, tables.scenario, tables.info,
+                   [*priors.vocabulary.conditions, OTHER_CAUSES], tables)

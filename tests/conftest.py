@@ -5,15 +5,21 @@ from pathlib import Path
 
 import pytest
 
-from calcinosis import ExactInference, build_network, load_priors
+from calcinosis import build_network, load_priors
+from calcinosis.inference import engine_for
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED_VOCABULARY = ROOT.parent / "shared" / "spec" / "vocabulary.yaml"
 
 
 @lru_cache(maxsize=None)
-def inference_for(scenario: str = "general_adult") -> ExactInference:
-    return ExactInference(build_network(load_priors(), scenario))
+def network_for(scenario: str = "general_adult"):
+    return build_network(load_priors(), scenario)
+
+
+@lru_cache(maxsize=None)
+def inference_for(scenario: str = "general_adult", engine: str = "compiled"):
+    return engine_for(network_for(scenario), engine)
 
 
 @pytest.fixture(scope="session")
@@ -23,4 +29,11 @@ def priors():
 
 @pytest.fixture(scope="session")
 def engine():
+    """The default (compiled) engine."""
     return inference_for("general_adult")
+
+
+@pytest.fixture(scope="session")
+def reference():
+    """pgmpy's variable elimination, the reference the compiled engine is held to."""
+    return inference_for("general_adult", "pgmpy")

@@ -13,7 +13,7 @@ DOMINANCE = ["normal", "low", "high"]
 
 def brute_force_noisy_max(leak, pushes):
     """Enumerate every combination of independent pushes and take the dominant state."""
-    dists = [canonical.push_distribution(DOMINANCE, leak)] + [canonical.push_distribution(DOMINANCE, p) for p in pushes]
+    dists = [canonical.push_distribution(DOMINANCE, leak)[0]] + [canonical.push_distribution(DOMINANCE, p)[0] for p in pushes]
     out = np.zeros(len(DOMINANCE))
     for combo in itertools.product(range(len(DOMINANCE)), repeat=len(dists)):
         weight = np.prod([d[i] for d, i in zip(dists, combo)])
@@ -28,7 +28,7 @@ def test_noisy_max_full_table_matches_enumeration():
         ("b", ["absent", "present"], {"present": {"low": 0.4, "high": 0.1}}),
         ("age", ["young", "old"], {"old": {"low": 0.2}}),
     ]
-    table = canonical.noisy_max_table(STATES, DOMINANCE, leak, parents)
+    table = canonical.noisy_max_table(STATES, DOMINANCE, leak, parents)[0]
     for combo in itertools.product(range(2), repeat=3):
         pushes = [rows.get(states[i]) for (_, states, rows), i in zip(parents, combo)]
         np.testing.assert_allclose(table[(slice(None), *combo)], brute_force_noisy_max(leak, pushes), atol=1e-12)
@@ -41,7 +41,7 @@ def test_noisy_or_hand_computed():
         ["absent", "present"], ["absent", "present"], {"present": 0.1},
         [("a", ["absent", "present"], {"present": {"present": 0.5}}),
          ("b", ["absent", "present"], {"present": {"present": 0.2}})],
-    )
+    )[0]
     assert table[1, 1, 1] == pytest.approx(1 - 0.9 * 0.5 * 0.8)
     assert table[1, 0, 0] == pytest.approx(0.1)
     assert table[1, 1, 0] == pytest.approx(1 - 0.9 * 0.5)
@@ -50,12 +50,12 @@ def test_noisy_or_hand_computed():
 def test_divorced_chain_equals_full_table():
     leak = {"low": 0.05, "high": 0.01}
     parents = [(f"c{i}", ["absent", "present"], {"present": {"high": 0.1 * (i + 1), "low": 0.05}}) for i in range(5)]
-    full = canonical.noisy_max_table(STATES, DOMINANCE, leak, parents)
-    first = canonical.noisy_max_table(STATES, DOMINANCE, leak, parents[:1])
+    full = canonical.noisy_max_table(STATES, DOMINANCE, leak, parents)[0]
+    first = canonical.noisy_max_table(STATES, DOMINANCE, leak, parents[:1])[0]
     for combo in itertools.product(range(2), repeat=5):
         dist = first[:, combo[0]]
         for parent, index in zip(parents[1:], combo[1:]):
-            link = canonical.noisy_max_table(STATES, DOMINANCE, leak, [("prev", STATES, {}), parent], previous=True)
+            link = canonical.noisy_max_table(STATES, DOMINANCE, leak, [("prev", STATES, {}), parent], previous=True)[0]
             dist = link[:, :, index] @ dist
         np.testing.assert_allclose(dist, full[(slice(None), *combo)], atol=1e-12)
 
@@ -85,3 +85,12 @@ def test_attribution_without_producers_is_none():
     _, result = canonical.attribution_result(causes)
     final = result @ (t1[:, :, 0] @ t0[:, 0])
     np.testing.assert_allclose(final, [1.0, 0.0, 0.0])
+
+
+def test_noisy_max_is_vectorised_over_draws():
+    pushes = np.array([0.2, 0.6])
+    table = canonical.noisy_max_table(
+        ["absent", "present"], ["absent", "present"], {"present": np.array([0.1, 0.0])},
+        [("a", ["absent", "present"], {"present": {"present": pushes}})], draws=2)
+    assert table.shape == (2, 2, 2)
+    np.testing.assert_allclose(table[:, 1, 1], [1 - 0.9 * 0.8, 0.6])

@@ -210,6 +210,9 @@ def build_parser() -> argparse.ArgumentParser:
     listing = sub.add_parser("priors", help="every parameter with its value, interval, kind and source")
     listing.add_argument("--json", action="store_true")
     listing.set_defaults(run=cmd_priors)
+
+    from .teaching_cli import add_commands as add_teaching_commands  # teach, lesson, plot
+    add_teaching_commands(sub)
     return parser
 
 

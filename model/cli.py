@@ -11,15 +11,17 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from contextlib import contextmanager
 from pathlib import Path
 
 from rich.console import Console
 from rich.table import Table
 
 from . import __version__
-from .errors import CalcinosisError
+from .consultation import DEFAULT_DRAWS, DEFAULT_SEED, run_consultation
+from .errors import CalcinosisError, EvidenceError
 from .evidence import load_case, parse_assignments
-from .inference import ENGINES, Inference, consultation_to_dict, engine_for
+from .inference import ENGINES, Inference, engine_for
 from .network import build_network
 from .priors import load_priors
 
@@ -32,52 +34,163 @@ def _console(stream=None) -> Console:
 
 
 def _percent(p: float) -> str:
-    return f"{100 * p:.1f}%" if p >= 1e-3 else f"{100 * p:.2g}%"
+    from .plots import percent
+
+    return percent(p)
 
 
 # --------------------------------------------------------------------------- consult
+@contextmanager
+def progress_steps(total: int, description: str):
+    """A transient rich progress bar on standard error (shown only on a terminal)."""
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    bar = Progress(TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(),
+                   console=Console(stderr=True), transient=True, disable=not sys.stderr.isatty())
+    with bar:
+        task = bar.add_task(description, total=total)
+
+        def advance(label: str) -> None:
+            bar.update(task, description=label, advance=1)
+        yield advance
+
+
+def _interval(low: float, high: float) -> str:
+    return f"{_percent(low)}-{_percent(high)}"
+
+
 def cmd_consult(args: argparse.Namespace) -> int:
     priors = load_priors()
     case = load_case(args.case, priors.vocabulary)
     evidence = dict(case.evidence)
     evidence.update(parse_assignments(args.set, priors.vocabulary))
-    network = build_network(priors, args.scenario or case.scenario)
-    result = engine_for(network, args.engine).consult(evidence, case_id=case.id, assumed=case.assumed)
+    if args.draws < 1:
+        raise EvidenceError(f"--draws: must be at least 1; got {args.draws}.")
+    with progress_steps(4, "consultation") as step:
+        full = run_consultation(priors, evidence, scenario=args.scenario or case.scenario, case_id=case.id,
+                                assumed=case.assumed, engine=args.engine, draws=args.draws, seed=args.seed,
+                                progress=step)
+    result = full.result
     if args.json:
-        payload = consultation_to_dict(result, case={"id": case.id, "title": case.title, "source": case.source,
-                                                     "diagnosis": case.diagnosis})
-        payload["version"] = __version__
-        payload["priors_sha256"] = priors.checksum
+        payload = full.to_dict(case={"id": case.id, "title": case.title, "source": case.source,
+                                     "diagnosis": case.diagnosis})
         json.dump(payload, sys.stdout, indent=2)
         sys.stdout.write("\n")
         return 0
     out = _console()
+    scenario = priors.scenarios.get(result.scenario)
     out.print(f"[bold]{case.title}[/bold]  ({case.id})")
     out.print(f"Source: {case.source}")
-    out.print(f"Scenario: {network.scenario.id} - {network.scenario.label}")
+    out.print(f"Scenario: {result.scenario}" + (f" - {scenario.label}" if scenario else ""))
     shown = ", ".join(f"{k}={v}" + (" (assumed)" if k in case.assumed else "") for k, v in result.evidence.items())
     out.print(f"Evidence: {shown}\n")
-    table = Table(title="Differential: what produced the calcification", title_justify="left")
+    table = Table(title=f"Differential: what produced the calcification (90% intervals over {full.draws} "
+                        f"parameter draws, seed {full.seed})", title_justify="left")
     for column, justify in (("#", "right"), ("condition", "left"), ("group", "left"), ("p_cause", "right"),
-                            ("p_present", "right"), ("prior", "right")):
+                            ("90% interval", "right"), ("p_present", "right"), ("prior", "right")):
         table.add_column(column, justify=justify)
-    rows = result.differential if args.all else result.differential.head(args.top)
+    differential = full.differential()
+    rows = differential if args.all else differential.head(args.top)
     for rank, row in enumerate(rows.itertuples(), start=1):
         table.add_row(str(rank), row.label, priors.vocabulary.groups[row.group], _percent(row.p_cause),
-                      _percent(row.p_present), _percent(row.prior_cause))
+                      _interval(row.low, row.high), _percent(row.p_present), _percent(row.prior_cause))
     out.print(table)
+    low, high = full.other_interval()
     out.print(f"Other or idiopathic causes: p_cause {_percent(result.other_causes['p_cause'])} "
-              f"(prior {_percent(result.other_causes['prior_cause'])})\n")
+              f"({_interval(low, high)}; prior {_percent(result.other_causes['prior_cause'])})\n")
     groups = Table(title="Pathogenetic groups", title_justify="left")
-    for column, justify in (("group", "left"), ("p_cause", "right"), ("prior", "right")):
+    for column, justify in (("group", "left"), ("p_cause", "right"), ("90% interval", "right"), ("prior", "right")):
         groups.add_column(column, justify=justify)
-    for row in result.groups.itertuples():
-        groups.add_row(row.label, _percent(row.p_cause), _percent(row.prior_cause))
+    for row in full.groups().itertuples():
+        groups.add_row(row.label, _percent(row.p_cause), _interval(row.low, row.high), _percent(row.prior_cause))
     out.print(groups)
+    _print_impact(out, full, priors)
+    _print_tests(out, full, priors)
     if case.diagnosis:
         out.print(f"Reference diagnosis of the source: {priors.vocabulary.conditions[case.diagnosis]['label']} "
                   f"(rank {result.rank_of(case.diagnosis)}).")
     out.print(f"\n[italic]{DISCLAIMER}[/italic]")
+    return 0
+
+
+def _print_impact(out: Console, full, priors) -> None:
+    leader = full.result.leader
+    impact = full.impact[full.impact["cause"] == leader]
+    if impact.empty:
+        return
+    table = Table(title=f"Evidence impact on the leader ({priors.vocabulary.conditions[leader]['label']}): "
+                        f"likelihood ratio of each finding given all the others", title_justify="left")
+    for column, justify in (("finding", "left"), ("LR", "right"), ("decibans", "right"),
+                            ("p_cause without", "right"), ("effect", "left")):
+        table.add_column(column, justify=justify)
+    for row in impact.sort_values("decibans", ascending=False).itertuples():
+        table.add_row(f"{row.finding}={row.state}", f"{row.likelihood_ratio:.3g}", f"{row.decibans:+.1f}",
+                      _percent(row.p_without), row.direction)
+    out.print(table)
+
+
+def _print_tests(out: Console, full, priors, top: int = 5) -> None:
+    table = Table(title="Next best tests (expected information gain on the cause)", title_justify="left")
+    for column, justify in (("test", "left"), ("gain (bits)", "right"), ("P(changes leader)", "right"),
+                            ("results: probability -> leader's p_cause", "left")):
+        table.add_column(column, justify=justify, overflow="fold")
+    for row in full.tests.head(top).itertuples():
+        results = "; ".join(f"{r['state']} {_percent(r['probability'])} -> {_percent(r['leader_p_cause'])}"
+                            for r in row.results)
+        table.add_row(row.finding, f"{row.information_gain:.3f}", _percent(row.p_change_leader), results)
+    out.print(table)
+
+
+# --------------------------------------------------------------------------- report
+def cmd_report(args: argparse.Namespace) -> int:
+    from .report import write_report
+
+    priors = load_priors()
+    case = load_case(args.case, priors.vocabulary)
+    if args.draws < 1:
+        raise EvidenceError(f"--draws: must be at least 1; got {args.draws}.")
+    with progress_steps(5, "report") as step:
+        report = write_report(priors, case, args.out, scenario=args.scenario, draws=args.draws, seed=args.seed,
+                              engine=args.engine, progress=step)
+    print(f"wrote {report.html} and {report.markdown} ({len(report.figures)} figures)")
+    return 0
+
+
+# --------------------------------------------------------------------------- bench
+def cmd_bench(args: argparse.Namespace) -> int:
+    from . import bench
+
+    priors = load_priors()
+    with progress_steps(6, "benchmark") as step:
+        results = bench.run(priors, queries=args.queries, seed=args.seed, progress=step)
+    if args.json:
+        json.dump(results, sys.stdout, indent=2)
+        sys.stdout.write("\n")
+        return 0
+    table = Table(title=f"Benchmark ({results['queries']} random consultation queries, "
+                        f"{results['observed_findings_per_query']} findings each; medians)", title_justify="left")
+    table.add_column("measure")
+    table.add_column("value", justify="right")
+    rows = [
+        ("pgmpy VariableElimination, ms per query", results["pgmpy_ve_ms"]),
+        ("pyAgrum LazyPropagation, ms per query", results.get("pyagrum_ms")),
+        ("compiled engine, batch 1, ms per query (plan cached)", results["engine_ms_batch1"]),
+        ("compiled engine, batch 1, ms per query (first time: planning included)", results["engine_ms_batch1_cold"]),
+        ("compiled engine, batch 100, ms per query", results["engine_ms_batch100"]),
+        ("compiled engine, batch 10,000, ms per query", results["engine_ms_batch10000"]),
+        ("full consultation (1000 draws, impact, next tests), s", results["full_consult_s"]),
+        ("speed-up vs pgmpy (batch 1)", results["speedup_vs_pgmpy"]),
+        ("speed-up vs pyAgrum (batch 100)", results.get("speedup_vs_pyagrum_batch100")),
+        ("flops per query (plan arithmetic)", results["flops_per_query"]),
+        ("achieved GFLOP/s at batch 10,000", results["achieved_gflops_batch10000"]),
+        ("this machine's dense matrix product, GFLOP/s", results["machine_gflops_dgemm"]),
+        ("memory of the compiled engine, MB (peak while planning and querying)", results["engine_memory_mb"]),
+    ]
+    for name, value in rows:
+        table.add_row(name, "n/a" if value is None else f"{value:.4g}")
+    _console().print(table)
+    if results.get("pyagrum_note"):
+        print(results["pyagrum_note"])
     return 0
 
 
@@ -193,7 +306,25 @@ def build_parser() -> argparse.ArgumentParser:
     consult.add_argument("--all", action="store_true", help="show every condition")
     consult.add_argument("--engine", choices=list(ENGINES), default="compiled",
                          help="inference engine (default: compiled; pgmpy is the reference)")
+    consult.add_argument("--draws", type=int, default=DEFAULT_DRAWS,
+                         help=f"parameter draws for the intervals (default {DEFAULT_DRAWS})")
+    consult.add_argument("--seed", type=int, default=DEFAULT_SEED, help=f"random seed (default {DEFAULT_SEED})")
     consult.set_defaults(run=cmd_consult)
+
+    report = sub.add_parser("report", help="HTML and Markdown consultation report for a case file")
+    report.add_argument("case", type=Path)
+    report.add_argument("--out", type=Path, default=Path("reports"), help="folder (default: reports/)")
+    report.add_argument("--scenario")
+    report.add_argument("--engine", choices=list(ENGINES), default="compiled")
+    report.add_argument("--draws", type=int, default=DEFAULT_DRAWS)
+    report.add_argument("--seed", type=int, default=DEFAULT_SEED)
+    report.set_defaults(run=cmd_report)
+
+    bench = sub.add_parser("bench", help="time the compiled engine against pgmpy and pyAgrum")
+    bench.add_argument("--json", action="store_true")
+    bench.add_argument("--queries", type=int, default=20, help="random consultation queries (default 20)")
+    bench.add_argument("--seed", type=int, default=DEFAULT_SEED)
+    bench.set_defaults(run=cmd_bench)
 
     nodes = sub.add_parser("nodes", help="every node with its states, kind and parents")
     nodes.add_argument("--json", action="store_true")

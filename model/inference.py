@@ -170,7 +170,13 @@ class ExactInference(Inference):
             return np.array([float(s == evidence[variable]) for s in states])
         with warnings.catch_warnings(), np.errstate(invalid="ignore", divide="ignore"):
             warnings.simplefilter("ignore")
-            factor = self._ve.query([variable], evidence=evidence, show_progress=False)
+            try:
+                factor = self._ve.query([variable], evidence=evidence, show_progress=False)
+            except (ValueError, MemoryError):
+                # pgmpy's default single-einsum plan can ask for an intermediate larger than
+                # memory on some evidence patterns; its classic min-fill elimination cannot.
+                factor = self._ve.query([variable], evidence=evidence, elimination_order="MinFill",
+                                        show_progress=False)
         order = [factor.state_names[variable].index(s) for s in states]
         return np.asarray(factor.values, dtype=float)[order]
 

@@ -130,6 +130,7 @@ class Settings(_Closed):
     judgement_min_odds_ratio: float
     judgement_max_concentration: float
     interval_mass: float = Field(gt=0, lt=1)
+    credible_mass: float = Field(gt=0, lt=1)
 
 
 # --------------------------------------------------------------------------- result
@@ -184,8 +185,8 @@ class Priors:
         raise KeyError(node)
 
     def parameter_table(self) -> pd.DataFrame:
-        """One row per number: path, value, low, high, kind, source, locator, file."""
-        return pd.DataFrame(list(_walk_parameters(self)))
+        """One row per number: parameter (path), value, low, high, kind, source, locator, file."""
+        return pd.DataFrame([p.record() for p in iter_parameters(self)])
 
 
 # --------------------------------------------------------------------------- loading
@@ -593,13 +594,23 @@ def _check_latent_cycles(priors: Priors) -> None:
 
 
 # --------------------------------------------------------------------------- listing
-def _row_entries(path: str, file: str, row: Row, settings: Settings):
-    for state, value in row.probabilities.items():
-        low, high = row_interval(row, state, settings)
-        yield {
-            "parameter": f"{path}.{state}", "value": value, "low": low, "high": high,
-            "kind": row.kind, "source": row.source, "locator": row.locator, "file": file,
-        }
+@dataclass(frozen=True)
+class Parameter:
+    """One number of the priors, with the row or ratio that holds it."""
+
+    path: str
+    file: str
+    node: str  # the node whose table the number enters (context nodes also enter every calibration)
+    holder: Row | Ratio
+    state: str | None  # None for a relative risk
+    value: float
+    low: float
+    high: float
+
+    def record(self) -> dict:
+        return {"parameter": self.path, "node": self.node, "value": self.value, "low": self.low, "high": self.high,
+                "kind": self.holder.kind, "source": self.holder.source, "locator": self.holder.locator,
+                "file": self.file}
 
 
 def row_interval(row: Row, state: str, settings: Settings) -> tuple[float, float]:
@@ -621,33 +632,46 @@ def row_interval(row: Row, state: str, settings: Settings) -> tuple[float, float
     return (float(beta.ppf(tail, a, b)), float(beta.ppf(1 - tail, a, b)))
 
 
-def _walk_parameters(priors: Priors):
+def _row_parameters(path: str, file: str, node: str, row: Row, settings: Settings):
+    for state, value in row.probabilities.items():
+        low, high = row_interval(row, state, settings)
+        yield Parameter(f"{path}.{state}", file, node, row, state, value, low, high)
+
+
+def _given_suffix(row) -> str:
+    given = ",".join(f"{k}={v}" for k, v in getattr(row, "given", {}).items())
+    return f"[{given}]" if given else ""
+
+
+def iter_parameters(priors: Priors, scenario: Scenario | None = None):
+    """Every number of the priors (and of a scenario's overrides), as :class:`Parameter`."""
     s = priors.settings
     for node, row in priors.population.items():
-        yield from _row_entries(f"population.{node}", "population.yaml", row, s)
+        yield from _row_parameters(f"population.{node}", "population.yaml", node, row, s)
     for cid, entry in priors.conditions.items():
-        given = ",".join(f"{k}={v}" for k, v in entry.occurrence.given.items())
-        yield from _row_entries(f"conditions.{cid}.occurrence" + (f"[{given}]" if given else ""),
-                                "conditions.yaml", entry.occurrence, s)
+        yield from _row_parameters(f"conditions.{cid}.occurrence" + _given_suffix(entry.occurrence),
+                                   "conditions.yaml", cid, entry.occurrence, s)
         for parent, states in entry.relative_risk.items():
             for state, ratio in states.items():
-                yield {
-                    "parameter": f"conditions.{cid}.relative_risk.{parent}.{state}", "value": ratio.value,
-                    "low": ratio.interval[0], "high": ratio.interval[1], "kind": ratio.kind,
-                    "source": ratio.source, "locator": ratio.locator, "file": "conditions.yaml",
-                }
+                yield Parameter(f"conditions.{cid}.relative_risk.{parent}.{state}", "conditions.yaml", cid, ratio,
+                                None, ratio.value, *ratio.interval)
         for row in entry.calcification:
-            given = ",".join(f"{k}={v}" for k, v in row.given.items())
-            yield from _row_entries(f"conditions.{cid}.calcification" + (f"[{given}]" if given else ""),
-                                    "conditions.yaml", row, s)
-    yield from _row_entries("conditions.other_causes.occurrence", "conditions.yaml", priors.other_causes, s)
+            yield from _row_parameters(f"conditions.{cid}.calcification" + _given_suffix(row), "conditions.yaml",
+                                       f"produces__{cid}", row, s)
+    yield from _row_parameters("conditions.other_causes.occurrence", "conditions.yaml", f"produces__{OTHER_CAUSES}",
+                               priors.other_causes, s)
     for node, entry in priors.noisy_max.items():
         file = priors.origin[node]
-        yield from _row_entries(f"{node}.leak", file, entry.leak, s)
+        yield from _row_parameters(f"{node}.leak", file, node, entry.leak, s)
         for (parent, state), row in entry.cause_rows().items():
-            yield from _row_entries(f"{node}.causes.{parent}={state}", file, row, s)
+            yield from _row_parameters(f"{node}.causes.{parent}={state}", file, node, row, s)
     for sign, rows in priors.lesion_signs.items():
         for cause, entry in rows.items():
             for row in entry if isinstance(entry, list) else [entry]:
-                given = ",".join(f"{k}={v}" for k, v in getattr(row, "given", {}).items())
-                yield from _row_entries(f"lesion.{sign}.{cause}" + (f"[{given}]" if given else ""), "lesion.yaml", row, s)
+                yield from _row_parameters(f"lesion.{sign}.{cause}" + _given_suffix(row), "lesion.yaml", sign, row, s)
+    if scenario is not None:
+        file = f"scenarios/{scenario.id}.yaml"
+        for node, row in scenario.population.items():
+            yield from _row_parameters(f"scenario.{scenario.id}.population.{node}", file, node, row, s)
+        for cid, row in scenario.occurrence.items():
+            yield from _row_parameters(f"scenario.{scenario.id}.occurrence.{cid}" + _given_suffix(row), file, cid, row, s)

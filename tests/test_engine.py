@@ -63,7 +63,9 @@ def test_random_evidence_batches_match_pgmpy(pattern, seed):
 def test_draws_are_evaluated_at_once_and_match_one_by_one():
     priors = load_priors()
     draws = build_tables(priors, "general_adult", ParameterDraws(priors, 6, seed=3))
-    batched = CompiledEngine(draws).query([{"serum_phosphate": "high"}, {"ana": "positive"}], [LESION_CAUSE])
+    batched = CompiledEngine(draws, dtype=np.float64).query([{"serum_phosphate": "high"}, {"ana": "positive"}], [LESION_CAUSE])
+    single_precision = CompiledEngine(draws).query([{"serum_phosphate": "high"}, {"ana": "positive"}], [LESION_CAUSE])
+    np.testing.assert_allclose(single_precision.marginals[LESION_CAUSE], batched.marginals[LESION_CAUSE], atol=1e-5)
     assert batched.marginals[LESION_CAUSE].shape == (2, 6, len(draws.states[LESION_CAUSE]))
     for d in range(6):
         single = build_tables(priors, "general_adult")

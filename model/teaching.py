@@ -36,7 +36,7 @@ import pandas as pd
 
 from .errors import CalcinosisError, EvidenceError, allowed, suggestion
 from .evidence import Case, bundled_cases, load_case
-from .inference import ExactInference
+from .inference import Inference, engine_for
 from .network import CALCIFICATION, DEFAULT_SCENARIO, LESION_CAUSE, Network, build_network
 from .priors import OTHER_CAUSES, load_priors
 
@@ -49,13 +49,13 @@ SIGNIFICANT = 3  # significant digits of the printed arithmetic
 
 
 # --------------------------------------------------------------------------- engines
-def engine_for_network(network: Network) -> ExactInference:
-    """The inference engine used for teaching (one place to swap in a faster one)."""
-    return ExactInference(network)
+def engine_for_network(network: Network) -> Inference:
+    """The inference engine used for teaching: the compiled engine, exact like pgmpy."""
+    return engine_for(network)
 
 
 @lru_cache(maxsize=8)
-def engine(scenario: str | None = None) -> ExactInference:
+def engine(scenario: str | None = None) -> Inference:
     """A cached engine for a scenario of the bundled priors (default ``general_adult``)."""
     return engine_for_network(build_network(load_priors(), scenario or DEFAULT_SCENARIO))
 
@@ -228,7 +228,7 @@ def resolve_order(evidence: dict[str, str], order: Sequence[str] | None, where: 
     return chosen + [k for k in keys if k not in chosen]
 
 
-def walkthrough(evidence: dict[str, str], *, inference: ExactInference | None = None, scenario: str | None = None,
+def walkthrough(evidence: dict[str, str], *, inference: Inference | None = None, scenario: str | None = None,
                 order: Sequence[str] | None = None, top: int = 3, hypotheses: Sequence[str] | None = None,
                 case: Case | None = None) -> Walkthrough:
     """Add ``evidence`` one finding at a time (odds form of Bayes' rule at each step).
@@ -237,7 +237,7 @@ def walkthrough(evidence: dict[str, str], *, inference: ExactInference | None = 
     ----------
     evidence : dict
         Node id -> state. ``soft_tissue_calcification: present`` is the starting point.
-    inference : ExactInference, optional
+    inference : Inference, optional
         The engine (default: the cached one of ``scenario``).
     order : list of str, optional
         Ids to add first, in this order; the rest follow in the evidence's order.
@@ -434,7 +434,7 @@ def _labels() -> dict[str, str]:
     return {cid: entry["label"] for cid, entry in vocabulary.conditions.items()}
 
 
-def _bundle_ratio(inference: ExactInference, findings: dict[str, str], h: str,
+def _bundle_ratio(inference: Inference, findings: dict[str, str], h: str,
                   base: dict[str, str] | None = None) -> tuple[float, float, float]:
     """(P(H | base), LR of ``findings`` for H given base, P(H | base + findings))."""
     base = {CALCIFICATION: "present", **(base or {})}
@@ -587,7 +587,7 @@ DSEPARATION_QUESTIONS = (
 )
 
 
-def independence_question(x: str, y: str, given: dict[str, str], inference: ExactInference | None = None) -> dict:
+def independence_question(x: str, y: str, given: dict[str, str], inference: Inference | None = None) -> dict:
     """Is ``x`` independent of ``y`` given ``given``? The graph's answer (d-separation, with an
     active trail when dependent) and the numbers: P(x | given) against P(x | y, given)."""
     inference = inference or engine()
@@ -705,7 +705,7 @@ def entropy_bits(p: np.ndarray) -> float:
     return float(-(p * np.log2(p)).sum())
 
 
-def value_of_test(test: str, context: dict[str, str], hypothesis: str, inference: ExactInference | None = None) -> dict:
+def value_of_test(test: str, context: dict[str, str], hypothesis: str, inference: Inference | None = None) -> dict:
     """What a test would tell about the cause of the lesion, given ``context``: the probability
     of each result, its likelihood ratio for H, P(H) after it, and the expected information
     about ``lesion_cause`` (mutual information, in bits)."""

@@ -14,6 +14,7 @@ line, the report and the web page alike:
 from __future__ import annotations
 
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import pandas as pd
@@ -125,12 +126,16 @@ def run_consultation(priors: Priors, evidence: dict[str, str], *, scenario: str 
     evidence.setdefault(CALCIFICATION, "present")
     step("exact posteriors")
     result = inference.consult(evidence, case_id=case_id, assumed=assumed)
-    step(f"intervals over {draws} parameter draws")
-    intervals = posterior_intervals(priors, network.scenario, evidence, draws, seed)
-    step("evidence impact")
-    impact = evidence_impact(inference, evidence)
-    step("next best tests")
-    tests = next_tests(inference, evidence)
+    # The draws and the next tests are independent and spend their time in numpy, which
+    # releases the interpreter lock: run them side by side.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pending = pool.submit(posterior_intervals, priors, network.scenario, evidence, draws, seed)
+        step("evidence impact")
+        impact = evidence_impact(inference, evidence)
+        step("next best tests")
+        tests = next_tests(inference, evidence)
+        step(f"intervals over {draws} parameter draws")
+        intervals = pending.result()
     table = None
     if sensitivity:
         step("one-way sensitivity")

@@ -153,15 +153,23 @@ class CompiledEngine:
             inputs = assigned[clique] + [("message", (c, clique)) for c in children[clique]]
             plan.collect.append((up, op(inputs, separator(*up))))
             self._message_labels[up] = plan.collect[-1][1].output
+        homes = {target: min((i for i, c in enumerate(cliques) if target in c), key=lambda i: len(cliques[i]))
+                 for target in targets}
+        # A downward message is needed only if the subtree below it holds a target's clique.
+        wanted = set(homes.values())
+        below: dict[int, bool] = {}
+        for clique in reversed(order):
+            below[clique] = clique in wanted or any(below[c] for c in children[clique])
         for clique in order:
             for child in children[clique]:
+                if not below[child]:
+                    continue
                 down = (clique, child)
                 neighbours = [n for n in tree.neighbors(clique) if n != child]
                 inputs = assigned[clique] + [("message", (n, clique)) for n in neighbours]
                 plan.distribute.append((down, op(inputs, separator(*down))))
                 self._message_labels[down] = plan.distribute[-1][1].output
-        for target in targets:
-            home = min((i for i, c in enumerate(cliques) if target in c), key=lambda i: len(cliques[i]))
+        for target, home in homes.items():
             inputs = assigned[home] + [("message", (n, home)) for n in tree.neighbors(home)]
             plan.marginals[target] = op(inputs, [target])
         inputs = assigned[root] + [("message", (n, root)) for n in tree.neighbors(root)]

@@ -54,6 +54,15 @@ class OneAtATime:
         return out
 
 
+def _complement(parameter: Parameter) -> bool:
+    """The first state of a binary row that lists both states: moving it is moving the other."""
+    row = parameter.holder
+    if not isinstance(row, Row) or len(row.probabilities) != 2:
+        return False
+    first, second = row.probabilities
+    return parameter.state == first and abs(sum(row.probabilities.values()) - 1.0) < SUM_TOLERANCE
+
+
 def one_way(priors: Priors, scenario, evidence: dict[str, str], cause: str | None = None,
             chunk: int = 256, progress: Callable[[int, int], None] | None = None) -> pd.DataFrame:
     """Swing of p_cause of ``cause`` (default: the leader) over each parameter's range.
@@ -78,7 +87,7 @@ def one_way(priors: Priors, scenario, evidence: dict[str, str], cause: str | Non
     engine = CompiledEngine(tables)
     kept = engine.plan(sorted(evidence), [LESION_CAUSE]).nodes
     context = set(priors.vocabulary.categories["context"])
-    parameters = [p for p in iter_parameters(priors, scenario) if p.low != p.high]
+    parameters = [p for p in iter_parameters(priors, scenario) if p.low != p.high and not _complement(p)]
     relevant = [p for p in parameters if p.node in kept or p.node in context]
     moved = {id(p.holder) for p in relevant}
     changes = [(p, end) for p in relevant for end in (p.low, p.high)]

@@ -438,7 +438,7 @@ class _Checker:
             self.given_row(f"{base}.occurrence", entry.occurrence, set(entry.relative_risk), candidates)
             self.given_rows(f"{base}.calcification", entry.calcification, CONDITION_STATES, candidates, exclude=cid)
         self.row(f"{where_file}: other_causes.occurrence", self.p.other_causes, CONDITION_STATES, full=True)
-        _check_condition_cycles(self.p)
+        _check_cycles(self.p, "conditions.yaml: relative_risk", include_latent=False)
 
     def given_rows(self, where: str, rows: list[GivenRow], states: tuple[str, ...], candidates, exclude: str) -> None:
         """Full rows, one for each combination of the states of their 'given' parents."""
@@ -494,7 +494,7 @@ class _Checker:
                               "conditions, context nodes or latent nodes.")
                 self.node_state(f"{where}.causes.{parent}", parent, state, candidates)
                 self.row(f"{where}.causes.{parent}.{state}", row, states, full=False, exclude=default)
-        _check_latent_cycles(self.p)
+        _check_cycles(self.p, "physiology.yaml: causes", include_latent=True)
 
     def check_lesion(self) -> None:
         causes = [*self.v.conditions, OTHER_CAUSES]
@@ -555,42 +555,23 @@ def _odds_ratio(low: float, high: float) -> float:
     return odds(high) / odds(low)
 
 
-def _check_condition_cycles(priors: Priors) -> None:
+def _check_cycles(priors: Priors, file: str, include_latent: bool) -> None:
+    """Conditions (through their relative risks) and latent nodes (through their causes)
+    must form a directed acyclic graph: arrows go from causes to effects."""
     import networkx as nx
 
     graph = nx.DiGraph()
     for cid, entry in priors.conditions.items():
-        for parent in entry.relative_risk:
-            if parent in priors.conditions:
-                graph.add_edge(parent, cid)
-        for row in entry.calcification:
-            for parent in row.given:
-                if parent in priors.conditions:
-                    graph.add_edge(parent, cid)
+        graph.add_edges_from((parent, cid) for parent in entry.relative_risk)
+    if include_latent:
+        for node in priors.latent:
+            graph.add_edges_from((parent, node) for parent, _ in priors.noisy_max[node].cause_rows())
     try:
         cycle = nx.find_cycle(graph)
     except nx.NetworkXNoCycle:
         return
     path = " -> ".join([edge[0] for edge in cycle] + [cycle[0][0]])
-    raise PriorsError(f"conditions.yaml: relative_risk: the conditions form a cycle ({path}); arrows must go from causes to effects.")
-
-
-def _check_latent_cycles(priors: Priors) -> None:
-    import networkx as nx
-
-    graph = nx.DiGraph()
-    for node in priors.latent:
-        for parent, _ in priors.noisy_max[node].cause_rows():
-            graph.add_edge(parent, node)
-    for cid, entry in priors.conditions.items():
-        for parent in entry.relative_risk:
-            graph.add_edge(parent, cid)
-    try:
-        cycle = nx.find_cycle(graph)
-    except nx.NetworkXNoCycle:
-        return
-    path = " -> ".join([edge[0] for edge in cycle] + [cycle[0][0]])
-    raise PriorsError(f"physiology.yaml: causes: the nodes form a cycle ({path}); arrows must go from causes to effects.")
+    raise PriorsError(f"{file}: the nodes form a cycle ({path}); arrows must go from causes to effects.")
 
 
 # --------------------------------------------------------------------------- listing

@@ -344,6 +344,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     from .teaching_cli import add_commands as add_teaching_commands  # teach, lesson, plot
     add_teaching_commands(sub)
+    from .web.server import add_commands as add_web_commands; add_web_commands(sub)  # serve, screenshots
     return parser
 
 

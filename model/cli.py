@@ -17,7 +17,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from . import __version__
+from . import __version__, stamp
 from .consultation import DEFAULT_DRAWS, DEFAULT_SEED, run_consultation
 from .errors import CalcinosisError, EvidenceError
 from .evidence import load_case, parse_assignments
@@ -202,8 +202,7 @@ def cmd_nodes(args: argparse.Namespace) -> int:
     if args.json:
         payload = {"nodes": [{"id": n.id, "kind": n.kind, "states": list(n.states), "parents": list(n.parents),
                               "label": n.label, "group": n.group, "category": n.category} for n in nodes]}
-        json.dump(payload, sys.stdout, indent=2)
-        sys.stdout.write("\n")
+        stamp.dump(stamp.stamped(payload, priors, network.scenario.id))
         return 0
     table = Table(title=f"Nodes ({'all' if args.all else 'public; --all adds the latent ones'})", title_justify="left")
     for column in ("id", "kind", "states", "parents"):
@@ -222,9 +221,8 @@ def cmd_priors(args: argparse.Namespace) -> int:
     counts = table["kind"].value_counts().reindex(["literature", "derived", "judgement"], fill_value=0)
     summary = {kind: int(n) for kind, n in counts.items()}
     if args.json:
-        json.dump({"parameters": table.to_dict(orient="records"), "summary": {"total": len(table), **summary},
-                   "priors_sha256": priors.checksum}, sys.stdout, indent=2)
-        sys.stdout.write("\n")
+        stamp.dump(stamp.stamped({"parameters": table.to_dict(orient="records"),
+                                  "summary": {"total": len(table), **summary}}, priors, "all"))
         return 0
     out = _console()
     view = Table(title="Parameters", title_justify="left")
@@ -248,7 +246,10 @@ def case_rankings(folder: Path | None = None, engine: str = "compiled"):
     priors = load_priors()
     engines: dict[str, Inference] = {}
     rows = []
-    for path in bundled_cases(folder):
+    paths = bundled_cases(folder)
+    if not paths:
+        raise EvidenceError(f"{folder or 'evidence_examples'}: no case files (*.yaml) found.")
+    for path in paths:
         case = load_case(path, priors.vocabulary)
         scenario = case.scenario or "general_adult"
         if scenario not in engines:
@@ -268,8 +269,8 @@ def cmd_cases(args: argparse.Namespace) -> int:
     ranked = table.dropna(subset=["rank"])
     summary = {"cases": len(ranked), "top1": int((ranked["rank"] == 1).sum()), "top3": int((ranked["rank"] <= 3).sum())}
     if args.json:
-        json.dump({"cases": table.to_dict(orient="records"), "summary": summary}, sys.stdout, indent=2)
-        sys.stdout.write("\n")
+        stamp.dump(stamp.stamped({"cases": table.to_dict(orient="records"), "summary": summary}, load_priors(),
+                                 "per case"))
         return 0
     view = Table(title="Bundled cases: rank of the reference diagnosis", title_justify="left")
     for column in ("case", "diagnosis", "rank", "p_cause", "leader"):
@@ -344,6 +345,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     from .teaching_cli import add_commands as add_teaching_commands  # teach, lesson, plot
     add_teaching_commands(sub)
+    from .validation_cli import add_commands as add_validation_commands  # validate, export
+    add_validation_commands(sub)
     from .web.server import add_commands as add_web_commands; add_web_commands(sub)  # serve, screenshots
     return parser
 

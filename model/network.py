@@ -277,8 +277,11 @@ class _Builder:
             # An occurrence stated for this scenario holds in the scenario's own population.
             occurrence = self.scenario.occurrence[cid]
             target = self.row(occurrence, CONDITION_STATES)[:, 1]
-            if np.all(target == 1) or np.all(target == 0):  # the scenario fixes the condition (e.g. dialysis)
-                present = np.broadcast_to(target.reshape(per_draw), product.shape)
+            # The scenario fixes the condition (e.g. dialysis). Compared within STRICT: a Dirichlet
+            # draw of a one-state row can come out as 1 - 1e-16, which must not fall back to calibration.
+            fixed = next((v for v in (0.0, 1.0) if np.all(np.abs(target - v) <= STRICT)), None)
+            if fixed is not None:
+                present = np.full(product.shape, fixed)
             else:
                 present = self.baseline(occurrence, parents, product).reshape(per_draw) * product
         elif reference is self:

@@ -1,0 +1,23 @@
+"""The committed model card is what `calcinosis validate --report` generates, and it carries
+the version, priors checksum, scenario and the disclaimer."""
+
+from pathlib import Path
+
+from calcinosis import __version__, load_priors
+from calcinosis.modelcard import build_card
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_committed_card_matches_generated():
+    priors = load_priors()
+    card = build_card(priors)
+    committed = (ROOT / "reports" / "model-card.md").read_text(encoding="utf-8")
+    assert committed == card.markdown, "reports/model-card.md is stale: run `calcinosis validate --report`"
+    assert (ROOT / "reports" / "model-card" / "targets.png").read_bytes()[:4] == b"\x89PNG"
+    assert priors.checksum in committed and f"version {__version__}" in committed
+    assert "scenario `general_adult`" in committed
+    assert committed.count("this is not a diagnosis") >= 1
+    # every failing target is listed with its reason
+    for row in card.targets[~card.targets["passed"]].itertuples():
+        assert row.known_failure and row.known_failure in committed

@@ -1,0 +1,48 @@
+"""Same inputs and seed give byte-identical JSON, and every JSON output names the version,
+the priors checksum and the scenario."""
+
+import json
+
+import pytest
+
+from calcinosis import __version__, load_priors
+from calcinosis.cli import main
+from calcinosis.evidence import bundled_cases
+
+CASE = str(next(p for p in bundled_cases() if "fig09" in p.name))
+
+
+def _twice(argv, capsys):
+    outputs = []
+    for _ in range(2):
+        assert main(argv) == 0
+        outputs.append(capsys.readouterr().out)
+    return outputs
+
+
+@pytest.mark.parametrize("argv", [
+    ["consult", CASE, "--json", "--draws", "50", "--seed", "5"],
+    ["nodes", "--json", "--scenario", "dialysis_unit"],
+    ["priors", "--json"],
+    ["cases", "--json"],
+    ["validate", "--json", "--draws", "100"],
+])
+def test_json_is_byte_identical_and_stamped(capsys, argv):
+    first, second = _twice(argv, capsys)
+    assert first == second
+    payload = json.loads(first)
+    assert payload["version"] == __version__
+    assert payload["priors_sha256"] == load_priors().checksum
+    assert payload["scenario"]
+    if argv[0] == "nodes":
+        assert payload["scenario"] == "dialysis_unit"
+
+
+def test_export_metadata_is_byte_identical(tmp_path, capsys):
+    texts = []
+    for _ in range(2):
+        assert main(["export", "--format", "xdsl", "--out", str(tmp_path / "n.xdsl"), "--no-check"]) == 0
+        texts.append(((tmp_path / "n.xdsl").read_bytes(), (tmp_path / "n.xdsl.json").read_text()))
+    assert texts[0] == texts[1]
+    meta = json.loads(texts[0][1])
+    assert meta["scenario"] == "general_adult" and meta["version"] == __version__

@@ -1,0 +1,214 @@
+"""Robustness: malformed and adversarial input at every entry point ends in a clear error
+(exit status 2, one paragraph, no traceback) or a correct answer (exit 0, valid JSON
+without NaN); never another exception, a hang or a NaN. Counts tried are printed."""
+
+import json
+import shutil
+from collections import Counter
+from pathlib import Path
+
+import pytest
+import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from calcinosis import load_priors
+from calcinosis.cli import main
+from calcinosis.errors import CalcinosisError, ImpossibleEvidenceError
+from calcinosis.evidence import bundled_cases, load_case, parse_assignments
+from calcinosis.vocabulary import load_vocabulary
+
+VOCABULARY = load_vocabulary()
+NODES = sorted(VOCABULARY.nodes)
+PRIORS_DIR = Path(__file__).resolve().parent.parent / "priors"
+TRIED: Counter = Counter()
+FAST = ["--draws", "4", "--json"]
+
+
+def _no_nan(text: str) -> None:
+    def reject(constant):
+        raise AssertionError(f"non-finite number {constant} in JSON output")
+    json.loads(text, parse_constant=reject)
+
+
+def run(argv, capsys, kind: str) -> int:
+    """Run the command line; check the contract; return the exit status."""
+    TRIED[kind] += 1
+    try:
+        status = main(argv)
+    except SystemExit as exc:  # argparse's own usage errors
+        status = exc.code
+    captured = capsys.readouterr()
+    assert status in (0, 2), f"{argv}: exit status {status}; stderr {captured.err[-500:]}"
+    assert "Traceback" not in captured.err
+    if status == 2:
+        message = captured.err.strip().splitlines()[-1]
+        assert message.startswith("calcinosis: error:") or "usage:" in captured.err, captured.err
+        assert "nan" not in message.lower().split()
+    elif "--json" in argv:
+        _no_nan(captured.out)
+    return status
+
+
+def write(tmp_path: Path, text: str | bytes) -> Path:
+    path = tmp_path / "case.yaml"
+    path.write_bytes(text if isinstance(text, bytes) else text.encode("utf-8", errors="surrogatepass"))
+    return path
+
+
+# ------------------------------------------------------------------ case files
+values = st.recursive(st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=20),
+                      lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3),
+                      max_leaves=6)
+node_ids = st.sampled_from(NODES) | st.text(max_size=12)
+states = st.sampled_from(sorted({s for ss in VOCABULARY.nodes.values() for s in ss})) | values
+evidence = st.dictionaries(node_ids, states, max_size=4)
+cases = st.fixed_dictionaries(
+    {"id": st.just("fuzz") | values, "title": st.just("Fuzzed case") | values, "source": st.just("test") | values,
+     "evidence": evidence | values},
+    optional={"scenario": st.sampled_from(["general_adult", "paediatric", "dialysis_unit", "moon"]) | values,
+              "assumed": st.lists(node_ids, max_size=2) | values,
+              "diagnosis": st.sampled_from(sorted(VOCABULARY.conditions)) | values,
+              "note": values, "extra_key": values})
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(case=cases)
+def test_fuzzed_case_files_loader(tmp_path, case):
+    # Many inputs through the loader the CLI uses (fast); a few of them end to end below.
+    TRIED["case files (loader)"] += 1
+    path = write(tmp_path, yaml.safe_dump(case, allow_unicode=True))
+    try:
+        loaded = load_case(path, VOCABULARY)
+    except CalcinosisError as exc:
+        assert str(exc) and "\n" not in str(exc).strip()
+    else:
+        assert set(loaded.evidence) <= set(VOCABULARY.nodes)
+
+
+@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(case=cases)
+def test_fuzzed_case_files(tmp_path, capsys, case):
+    path = write(tmp_path, yaml.safe_dump(case, allow_unicode=True))
+    run(["consult", str(path), *FAST], capsys, "case files (command line)")
+
+
+ADVERSARIAL = [
+    "a: &x [1, 2]\nb: *x\n",                                                     # alias
+    "id: x\nid: y\ntitle: t\nsource: s\nevidence: {}\n",                          # duplicate key
+    "!!python/object/apply:os.system ['echo pwned']\n",                           # unsafe tag
+    "id: !!binary aGVsbG8=\ntitle: t\nsource: s\nevidence: {}\n",                 # binary tag
+    "id: x\ntitle: t\nsource: s\nevidence: {serum_calcium: !!float 1}\n",         # tagged float state
+    "id: x\ntitle: t\nsource: s\nevidence: {? [a, b] : high}\n",                  # complex key
+    "id: x\ntitle: t\nsource: s\nevidence:\n  serum_calcium: high\n  serum_calcium: low\n",
+    "[" * 5000 + "]" * 5000,                                                       # deep nesting
+    "id: ☃\ntitle: 'ünïcødé \u202e'\nsource: s\nevidence: {séx: female}\n",        # unicode
+    "id: x\ntitle: t\nsource: s\nevidence: {age_group: child}\n",                  # impossible in adults
+    "",                                                                            # empty
+    "---\na: 1\n---\nb: 2\n",                                                      # two documents
+    "\t- tab indented",                                                            # invalid YAML
+    "id: x\ntitle: t\nsource: s\nevidence: {serum_calcium: high}\nscenario: moon\n",
+]
+
+
+@pytest.mark.parametrize("text", ADVERSARIAL, ids=range(len(ADVERSARIAL)))
+def test_adversarial_case_files(tmp_path, capsys, text):
+    assert run(["consult", str(write(tmp_path, text)), *FAST], capsys, "case files (adversarial)") == 2
+
+
+def test_huge_and_binary_case_files(tmp_path, capsys):
+    huge = "id: x\ntitle: t\nsource: s\nevidence: {}\nnote: '" + "x" * 1_100_000 + "'\n"
+    assert run(["consult", str(write(tmp_path, huge)), *FAST], capsys, "case files (adversarial)") == 2
+    assert run(["consult", str(write(tmp_path, b"\xff\xfe\x00garbage")), *FAST], capsys,
+               "case files (adversarial)") == 2
+    assert run(["consult", str(tmp_path / "missing.yaml"), *FAST], capsys, "case files (adversarial)") == 2
+    assert run(["consult", str(tmp_path), *FAST], capsys, "case files (adversarial)") == 2
+
+
+# ------------------------------------------------------------------ --set and other arguments
+CASE = str(next(p for p in bundled_cases() if "fig01" in p.name))
+
+
+SET_STRINGS = st.text(max_size=30) | st.builds(lambda n, s: f"{n}={s}", st.sampled_from(NODES),
+                                               st.sampled_from(["high", "present", "child", "x", ""]))
+
+
+@settings(max_examples=500, deadline=None)
+@given(assignments=st.lists(SET_STRINGS, max_size=3))
+def test_fuzzed_set_parser(assignments):
+    TRIED["--set strings (parser)"] += 1
+    try:
+        parsed = parse_assignments(assignments, VOCABULARY)
+    except CalcinosisError as exc:
+        assert str(exc).startswith("--set")
+    else:
+        assert all(state in VOCABULARY.nodes[node] for node, state in parsed.items())
+
+
+@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(assignment=st.text(max_size=30) | st.builds(lambda n, s: f"{n}={s}", st.sampled_from(NODES),
+                                                   st.sampled_from(["high", "present", "child", "x", ""])))
+def test_fuzzed_set_strings(capsys, assignment):
+    run(["consult", CASE, "--set", assignment, *FAST], capsys, "--set strings (command line)")
+
+
+@pytest.mark.parametrize("argv", [
+    ["consult", CASE, "--draws", "0"], ["consult", CASE, "--draws", "-3"], ["consult", CASE, "--top", "x"],
+    ["consult", CASE, "--scenario", "moon"], ["nodes", "--scenario", "moon"], ["teach", CASE, "--order", "zzz"],
+    ["export", "--format", "docx", "--out", "x"], ["validate", "--draws", "1"], ["lesson", "nonsense"],
+    ["cases", "--folder", "/nonexistent"],
+])
+def test_bad_arguments(capsys, argv):
+    assert run(argv, capsys, "arguments") == 2
+
+
+# ------------------------------------------------------------------ priors files
+def _mutate(folder: Path, name: str, old: str, new: str) -> None:
+    path = folder / name
+    text = path.read_text()
+    assert old in text, old
+    path.write_text(text.replace(old, new, 1))
+
+
+PRIORS_MUTATIONS = {
+    "out of range": ("conditions.yaml", "probabilities: {present: 0.0055}", "probabilities: {present: 1.7}"),
+    "negative": ("conditions.yaml", "probabilities: {present: 0.0055}", "probabilities: {present: -0.1}"),
+    "text number": ("conditions.yaml", "probabilities: {present: 0.0055}", "probabilities: {present: lots}"),
+    "not summing": ("population.yaml", "young_adult: 0.379", "young_adult: 0.479"),
+    "missing source": ("conditions.yaml", "source: usrds2018\n", "source: nobody2099\n"),
+    "unknown key": ("conditions.yaml", "      source: usrds2018\n", "      sauce: usrds2018\n"),
+    "cycle": ("conditions.yaml", "    relative_risk:\n      family_history_calcinosis:",
+              "    relative_risk:\n      gout:\n        present: {value: 1.5, interval: [1.0, 2.0], source: paparo2011, "
+              "locator: test, kind: literature}\n      family_history_calcinosis:"),
+    "alias": ("settings.yaml", "sum_tolerance: 1.0e-9", "sum_tolerance: &t 1.0e-9\nx: *t"),
+    "nan": ("conditions.yaml", "probabilities: {present: 0.0055}", "probabilities: {present: .nan}"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(PRIORS_MUTATIONS))
+def test_broken_priors(tmp_path, monkeypatch, capsys, name):
+    folder = tmp_path / "priors"
+    shutil.copytree(PRIORS_DIR, folder)
+    file, old, new = PRIORS_MUTATIONS[name]
+    if name == "cycle":  # gout depends on CKD; make primary tumoral calcinosis -> gout -> ... -> itself impossible
+        _mutate(folder, "conditions.yaml", "      chronic_kidney_disease:\n        present: {value: 3.8",
+                "      primary_tumoral_calcinosis:\n        present: {value: 1.5, interval: [1.0, 2.0], source: "
+                "paparo2011, locator: test, kind: literature}\n      chronic_kidney_disease:\n        present: {value: 3.8")
+    _mutate(folder, file, old, new)
+    monkeypatch.setenv("CALCINOSIS_PRIORS", str(folder))
+    assert run(["priors", "--json"], capsys, "priors files") == 2
+
+
+# ------------------------------------------------------------------ impossible evidence
+def test_impossible_evidence_names_the_smallest_conflict(engine):
+    evidence = {"age_group": "child", "sex": "female", "serum_calcium": "high", "soft_tissue_calcification": "present"}
+    with pytest.raises(ImpossibleEvidenceError) as info:
+        engine.consult(evidence)
+    assert info.value.conflict == {"age_group": "child"}
+
+
+def test_zz_report_counts(capsys):
+    with capsys.disabled():
+        print("\nrobustness inputs tried: " + ", ".join(f"{k} {v}" for k, v in sorted(TRIED.items()))
+              + f"; {sum(TRIED.values())} in all")
+    assert sum(TRIED.values()) > 0

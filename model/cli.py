@@ -343,11 +343,14 @@ def build_parser() -> argparse.ArgumentParser:
     listing.add_argument("--json", action="store_true")
     listing.set_defaults(run=cmd_priors)
 
-    from .teaching_cli import add_commands as add_teaching_commands  # teach, lesson, plot
-    add_teaching_commands(sub)
-    from .validation_cli import add_commands as add_validation_commands  # validate, export
-    add_validation_commands(sub)
-    from .web.server import add_commands as add_web_commands; add_web_commands(sub)  # serve, screenshots
+    # The other commands live beside the concern they serve.
+    from . import teaching_cli, validation_cli, whatif_cli
+    from .web import server
+
+    teaching_cli.add_commands(sub)    # teach, lesson, plot
+    whatif_cli.add_commands(sub)      # whatif, sweep, simulate
+    validation_cli.add_commands(sub)  # validate, export
+    server.add_commands(sub)          # serve, screenshots
     return parser
 
 

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Mapping, Sequence
 
 import networkx as nx
@@ -44,10 +45,39 @@ class _Op:
     path: list | None = None
     expressions: dict = field(default_factory=dict)  # operand shapes -> compiled contraction
 
-    def equation(self) -> str:
+    @cached_property
+    def _equation(self) -> str:
         symbol = opt_einsum.get_symbol
         inputs = ",".join("".join(symbol(label) for label in labels) for labels in self.labels)
         return inputs + "->" + "".join(symbol(label) for label in self.output)
+
+    def equation(self) -> str:
+        return self._equation
+
+    @cached_property
+    def steps(self) -> list[tuple[list[int], list, list[int]]]:
+        """The planned pairwise contractions as numpy einsum calls: for each step, the
+        positions taken from the operand list and the sublist arguments with labels
+        renumbered from 0 (numpy's einsum accepts only a few dozen labels)."""
+        current = [list(labels) for labels in self.labels]
+        steps = []
+        for contraction in self.path:
+            picked = sorted(contraction, reverse=True)
+            taken = [current.pop(i) for i in picked]
+            needed = {label for labels in current for label in labels} | set(self.output)
+            result = list(self.output) if not current else sorted({l for ls in taken for l in ls} & needed)
+            index = {label: i for i, label in enumerate(sorted({l for ls in taken for l in ls} | set(result)))}
+            steps.append((picked, [[index[l] for l in ls] for ls in taken], [index[l] for l in result]))
+            current.append(result)
+        return steps
+
+    def evaluate(self, operands: list[np.ndarray]) -> np.ndarray:
+        """Run the planned contractions with numpy's einsum (least overhead for one query)."""
+        arrays = list(operands)
+        for picked, taken, result in self.steps:
+            chosen = [arrays.pop(i) for i in picked]
+            arrays.append(np.einsum(*[x for pair in zip(chosen, taken) for x in pair], result))
+        return arrays[0]
 
 
 @dataclass
@@ -289,10 +319,14 @@ class CompiledEngine:
         if lambdas:
             lam.update({k: np.asarray(v, dtype=self.dtype) for k, v in lambdas.items()})
         messages: dict[tuple[int, int], np.ndarray] = {}
+        n_rows = len(rows)
 
         def run(o: _Op) -> np.ndarray:
             operands = [self._operands[ref] if kind == "table" else lam[ref] if kind == "lambda" else messages[ref]
                         for kind, ref in o.inputs]
+            if n_rows * self.draws == 1:
+                # A single query is bound by the cost of each call, not by arithmetic.
+                return o.evaluate(operands)
             shapes = tuple(x.shape for x in operands)
             expression = o.expressions.get(shapes)
             if expression is None:  # compiled once per shape: the path was found at planning

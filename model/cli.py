@@ -185,6 +185,8 @@ def cmd_bench(args: argparse.Namespace) -> int:
         ("achieved GFLOP/s at batch 10,000", results["achieved_gflops_batch10000"]),
         ("this machine's dense matrix product, GFLOP/s", results["machine_gflops_dgemm"]),
         ("memory of the compiled engine, MB (peak while planning and querying)", results["engine_memory_mb"]),
+        ("largest difference from pgmpy's posteriors", results["pgmpy_max_difference"]),
+        ("largest difference from pyAgrum's posteriors", results.get("pyagrum_max_difference")),
     ]
     for name, value in rows:
         table.add_row(name, "n/a" if value is None else f"{value:.4g}")

@@ -82,3 +82,18 @@ def test_plans_are_cached_and_small():
     plan = fast.engine.plan(sorted(evidence), [LESION_CAUSE])
     assert fast.engine.plan(sorted(evidence), [LESION_CAUSE]) is plan
     assert plan.largest_clique <= 10**5
+
+
+def test_bench_reports_every_figure_in_one_run(capsys):
+    from calcinosis.cli import main
+    import json
+
+    assert main(["bench", "--json", "--queries", "2"]) == 0
+    results = json.loads(capsys.readouterr().out)
+    keys = ["pgmpy_ve_ms", "pyagrum_ms", "engine_ms_batch1", "engine_ms_batch100", "engine_ms_batch10000",
+            "full_consult_s", "speedup_vs_pgmpy", "speedup_vs_pyagrum_batch100"]
+    assert set(keys) <= set(results)
+    assert results["speedup_vs_pgmpy"] == pytest.approx(results["pgmpy_ve_ms"] / results["engine_ms_batch1"])
+    assert results["engine_ms_batch100"] < results["engine_ms_batch1"]  # batching pays
+    assert results["pgmpy_max_difference"] < 1e-9
+    assert results["flops_per_query"] > 0 and results["engine_memory_mb"] < 200

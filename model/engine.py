@@ -249,24 +249,31 @@ class CompiledEngine:
     def _eliminate(self, moral: dict[str, set[str]], criterion: str) -> list[set[str]]:
         adjacency = {n: set(nb) for n, nb in moral.items()}
         cliques: list[set[str]] = []
+
+        def cost(v):
+            nb = sorted(adjacency[v])
+            missing = [(a, b) for i, a in enumerate(nb) for b in nb[i + 1:] if b not in adjacency[a]]
+            weight = math.prod(self.card[u] for u in nb) * self.card[v]
+            if criterion == "fill":
+                return (len(missing), weight, v)
+            if criterion == "weight":
+                return (weight, len(missing), v)
+            return (sum(self.card[a] * self.card[b] for a, b in missing), weight, v)
+
+        costs = {v: cost(v) for v in adjacency}
         while adjacency:
-            def cost(v):
-                nb = sorted(adjacency[v])
-                missing = [(a, b) for i, a in enumerate(nb) for b in nb[i + 1:] if b not in adjacency[a]]
-                weight = math.prod(self.card[u] for u in nb) * self.card[v]
-                if criterion == "fill":
-                    return (len(missing), weight, v)
-                if criterion == "weight":
-                    return (weight, len(missing), v)
-                return (sum(self.card[a] * self.card[b] for a, b in missing), weight, v)
-            v = min(adjacency, key=cost)
+            v = min(costs, key=costs.get)
             nb = adjacency.pop(v)
+            del costs[v]
             clique = nb | {v}
             if not any(clique <= c for c in cliques):
                 cliques.append(clique)
             for a in nb:
                 adjacency[a] |= nb - {a}
                 adjacency[a].discard(v)
+            # Only the neighbours and their neighbours can have a new cost.
+            for u in nb | {w for a in nb for w in adjacency[a]}:
+                costs[u] = cost(u)
         return [c for c in cliques if not any(c < d for d in cliques)]
 
     @staticmethod

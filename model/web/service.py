@@ -91,7 +91,8 @@ def page_metadata() -> dict:
         case = bundled_case(path.stem)
         cases.append({"stem": path.stem, "title": case.title})
     return {
-        "version": __version__, "disclaimer": DISCLAIMER, "interactive_draws": INTERACTIVE_DRAWS,
+        "version": __version__, "priors_sha256": p.checksum, "disclaimer": DISCLAIMER,
+        "interactive_draws": INTERACTIVE_DRAWS,
         "report_draws": DEFAULT_DRAWS, "max_upload_bytes": MAX_UPLOAD_BYTES,
         "categories": categories,
         "conditions": [{"id": c, "label": e["label"], "group": e["group"]} for c, e in vocabulary.conditions.items()],

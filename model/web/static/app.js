@@ -59,7 +59,7 @@ async function start() {
   for (const c of meta.conditions) state.labels[c.id] = c.label;
   state.labels.other_causes = "Other or idiopathic causes";
   $("disclaimer").textContent = meta.disclaimer;
-  $("footer").textContent = `calcinosis ${meta.version}. ${meta.disclaimer}`;
+  $("footer").textContent = `calcinosis ${meta.version}; priors sha256 ${(meta.priors_sha256 || "").slice(0, 12)}`;
   $("draws-note").textContent = `${meta.interactive_draws} parameter`;
   for (const s of meta.scenarios) {
     $("scenario").append(el("option", { value: s.id }, s.label));

@@ -18,15 +18,13 @@ from rich.console import Console
 from rich.table import Table
 
 from . import __version__, stamp
-from .consultation import DEFAULT_DRAWS, DEFAULT_SEED, run_consultation
+from .consultation import DEFAULT_DRAWS, DEFAULT_SEED, DISCLAIMER, run_consultation
 from .errors import CalcinosisError, EvidenceError
 from .evidence import load_case, parse_assignments
 from .inference import ENGINES, Inference, engine_for
 from .network import build_network
 from .priors import load_priors
 
-DISCLAIMER = ("Decision support and teaching only: this is not a diagnosis. Probabilities come from "
-              "published figures and stated judgements, and must be weighed by a clinician.")
 
 
 def _console(stream=None) -> Console:

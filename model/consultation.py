@@ -27,6 +27,8 @@ from .priors import Priors
 from .sensitivity import one_way
 from .uncertainty import posterior_intervals
 
+DISCLAIMER = ("Decision support and teaching only: this is not a diagnosis. The probabilities come from "
+              "published figures and stated judgements and must be weighed by a clinician who knows the patient.")
 DEFAULT_DRAWS = 1000
 DEFAULT_SEED = 2011  # the source review's year: any fixed seed makes runs reproducible
 

@@ -145,7 +145,8 @@ def next_tests(inference: Inference, evidence: dict[str, str], candidates: list[
     return table.sort_values(["information_gain", "finding"], ascending=[False, True], kind="stable").reset_index(drop=True)
 
 
-def cause_label(network, cause: str) -> str:
+def cause_label(vocabulary, cause: str) -> str:
+    """The label of a cause of the lesion (a condition, or the causes outside the model)."""
     if cause == OTHER_CAUSES:
         return "Other or idiopathic causes"
-    return network.priors.vocabulary.conditions.get(cause, {}).get("label", cause)
+    return vocabulary.conditions.get(cause, {}).get("label", cause)

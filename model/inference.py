@@ -226,16 +226,3 @@ def engine_for(network: Network, engine: str = "compiled") -> Inference:
     if engine not in ENGINES:
         raise ValueError(f"engine '{engine}' does not exist. Allowed: {', '.join(ENGINES)}.")
     return ENGINES[engine](network)
-
-
-def consultation_to_dict(result: Consultation, case: dict | None = None) -> dict:
-    """Plain JSON-ready form of a consultation (the ``--json`` output)."""
-    return {
-        "case": case if case is not None else result.case_id,
-        "scenario": result.scenario,
-        "evidence": result.evidence,
-        "assumed": list(result.assumed),
-        "differential": result.differential.to_dict(orient="records"),
-        "groups": result.groups[["id", "label", "p_cause", "prior_cause"]].to_dict(orient="records"),
-        "other_causes": result.other_causes,
-    }

@@ -17,13 +17,12 @@ import numpy as np
 import pandas as pd
 
 from . import __version__
+from .consultation import DISCLAIMER
 from .engine import CompiledEngine
 from .network import CALCIFICATION, DEFAULT_SCENARIO, LESION_CAUSE, build_network
 from .priors import Priors
 from .targets import PASS_RULE, validate_targets
 
-DISCLAIMER = ("Decision support and teaching only: this is not a diagnosis. Probabilities come from published "
-              "figures and stated judgements, and must be weighed by a clinician.")
 FIGURE_DIR = "model-card"
 DRAWS, SEED = 1000, 2011
 

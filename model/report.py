@@ -23,14 +23,11 @@ from matplotlib.figure import Figure  # noqa: E402
 
 from . import __version__  # noqa: E402
 from . import plots  # noqa: E402
-from .consultation import DEFAULT_DRAWS, DEFAULT_SEED, FullConsultation, run_consultation  # noqa: E402
+from .consultation import DEFAULT_DRAWS, DEFAULT_SEED, DISCLAIMER, FullConsultation, run_consultation  # noqa: E402
 from .evidence import Case  # noqa: E402
 from .explain import cause_label  # noqa: E402
-from .network import build_network  # noqa: E402
 from .priors import Priors  # noqa: E402
 
-DISCLAIMER = ("Decision support and teaching only: this is not a diagnosis. The probabilities come from "
-              "published figures and stated judgements and must be weighed by a clinician who knows the patient.")
 
 
 @dataclass
@@ -59,14 +56,14 @@ def write_report(priors: Priors, case: Case, out: Path | str = "reports", *, sce
                             progress=progress)
     folder = Path(out) / case.id
     folder.mkdir(parents=True, exist_ok=True)
-    network = build_network(priors, full.result.scenario)
+    vocabulary = priors.vocabulary
     figures = {
         "differential": plots.draw_differential(full.differential(), top=10),
         "groups": plots.draw_groups(full.groups()),
         "impact": plots.draw_impact(full.impact, full.result.leader,
-                                    title=f"What moved {cause_label(network, full.result.leader)}"),
+                                    title=f"What moved {cause_label(vocabulary, full.result.leader)}"),
         "tornado": plots.draw_tornado(full.sensitivity.head(10),
-                                      title=f"What p_cause of {cause_label(network, full.result.leader)} hinges on"),
+                                      title=f"What p_cause of {cause_label(vocabulary, full.result.leader)} hinges on"),
     }
     images = {name: _png(figure) for name, figure in figures.items()}
     for figure in figures.values():
@@ -76,7 +73,7 @@ def write_report(priors: Priors, case: Case, out: Path | str = "reports", *, sce
         path = folder / f"{name}.png"
         path.write_bytes(data)
         paths.append(path)
-    sections = _sections(priors, case, full, network)
+    sections = _sections(priors, case, full)
     html_path = folder / "report.html"
     html_path.write_text(_html(case, full, sections, images), encoding="utf-8")
     md_path = folder / "report.md"
@@ -85,7 +82,7 @@ def write_report(priors: Priors, case: Case, out: Path | str = "reports", *, sce
 
 
 # --------------------------------------------------------------------------- content
-def _sections(priors: Priors, case: Case, full: FullConsultation, network) -> dict:
+def _sections(priors: Priors, case: Case, full: FullConsultation) -> dict:
     """The report's tables as lists of rows (header first), shared by HTML and Markdown."""
     vocabulary = priors.vocabulary
     evidence = [["finding", "state", "kind", "stated by the source"]] + [
@@ -123,7 +120,7 @@ def _sections(priors: Priors, case: Case, full: FullConsultation, network) -> di
             "tests": tests, "sensitivity": sensitivity, "sources": sources,
             "hinges": f"{judged} of the 10 parameters that move the leading p_cause most are judgements "
                       f"(no published figure); see their ranges below.",
-            "leader": cause_label(network, leader)}
+            "leader": cause_label(vocabulary, leader)}
 
 
 def _meta(full: FullConsultation) -> str:

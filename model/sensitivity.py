@@ -77,14 +77,13 @@ def one_way(priors: Priors, scenario, evidence: dict[str, str], cause: str | Non
     scenario = get_scenario(priors, scenario) if not hasattr(scenario, "population") else scenario
     evidence = dict(evidence)
     evidence.setdefault(CALCIFICATION, "present")
-    tables = build_tables(priors, scenario)
-    point = CompiledEngine(tables).query([evidence], [LESION_CAUSE]).marginals[LESION_CAUSE][0, 0]
-    causes = tables.states[LESION_CAUSE]
+    engine = CompiledEngine(build_tables(priors, scenario))
+    point = engine.query([evidence], [LESION_CAUSE]).marginals[LESION_CAUSE][0, 0]
+    causes = engine.tables.states[LESION_CAUSE]
     index = int(np.nanargmax(point)) if cause is None else causes.index(cause)
     cause = causes[index]
     # Only numbers of the tables the query depends on can move it (the rest are barren or
     # d-separated: their swing is exactly zero); context rows also enter every calibration.
-    engine = CompiledEngine(tables)
     kept = engine.plan(sorted(evidence), [LESION_CAUSE]).nodes
     context = set(priors.vocabulary.categories["context"])
     parameters = [p for p in iter_parameters(priors, scenario) if p.low != p.high and not _complement(p)]

@@ -28,7 +28,7 @@ from pathlib import Path
 import numpy as np
 
 from .. import __version__
-from ..consultation import DEFAULT_DRAWS, DEFAULT_SEED, run_consultation
+from ..consultation import DEFAULT_DRAWS, DEFAULT_SEED, DISCLAIMER, run_consultation
 from ..engine import CompiledEngine
 from ..errors import CalcinosisError, EvidenceError, PriorsError, ScenarioError, allowed, suggestion
 from ..evidence import Case, bundled_cases, case_from_mapping
@@ -47,8 +47,6 @@ MAX_SWEEP_POINTS = 12
 MAX_UPLOAD_BYTES = 100_000  # a case file is a few hundred bytes; this leaves room for long notes
 CATEGORY_TITLES = {"context": "Context and risk factors", "clinical": "Clinical", "laboratory": "Laboratory",
                    "imaging": "Imaging"}
-DISCLAIMER = ("Decision support and teaching only: this is not a diagnosis. The probabilities come from "
-              "published figures and stated judgements and must be weighed by a clinician who knows the patient.")
 SAFE_ID = re.compile(r"^[A-Za-z0-9_-]{1,80}$")
 
 LOCK = threading.RLock()

@@ -344,9 +344,10 @@ def build_parser() -> argparse.ArgumentParser:
     listing.set_defaults(run=cmd_priors)
 
     # The other commands live beside the concern they serve.
-    from . import teaching_cli, validation_cli, whatif_cli
+    from . import corpus_cli, teaching_cli, validation_cli, whatif_cli
     from .web import server
 
+    corpus_cli.add_commands(sub)      # corpus, learn, evaluate
     teaching_cli.add_commands(sub)    # teach, lesson, plot
     whatif_cli.add_commands(sub)      # whatif, sweep, simulate
     validation_cli.add_commands(sub)  # validate, export

@@ -4,7 +4,13 @@ A case file (``evidence_examples/*.yaml``) holds ``id``, ``title``, ``source``,
 optional ``reference`` (a key of ``priors/references.yaml``), optional ``scenario``,
 ``evidence`` (vocabulary id -> state), optional ``assumed`` (the evidence keys the
 source does not state), optional ``diagnosis`` (the reference cause) and an optional
-``note``. Anything else is an error, with the closest key suggested.
+``note``. Cases of the published corpus (``evidence_examples/published/``) also carry
+``publication`` (a key shared by the patients of one publication), ``citation``
+(authors, year, title, journal and a DOI, PMID or URL), ``extraction`` (where in the
+source each finding and the diagnosis are stated), ``confirmation`` (how the diagnosis
+was established) and ``comorbid`` (other conditions that did not produce the lesion);
+:func:`calcinosis.corpus.load_corpus` requires them. Anything else is an error, with
+the closest key suggested.
 """
 
 from __future__ import annotations
@@ -17,8 +23,16 @@ from .errors import EvidenceError, allowed, suggestion
 from .vocabulary import Vocabulary, load_vocabulary
 from .yamlio import read_yaml
 
-CASE_KEYS = ("id", "title", "source", "reference", "scenario", "evidence", "assumed", "diagnosis", "note")
+CASE_KEYS = ("id", "title", "source", "reference", "scenario", "evidence", "assumed", "diagnosis", "note",
+             "publication", "citation", "extraction", "confirmation", "comorbid")
 REQUIRED_KEYS = ("id", "title", "source", "evidence")
+CORPUS_KEYS = ("publication", "citation", "extraction", "diagnosis", "confirmation")
+CITATION_KEYS = ("authors", "year", "title", "journal", "doi", "pmid", "url")
+CITATION_REQUIRED = ("authors", "year", "title", "journal")
+LOCATORS = ("doi", "pmid", "url")
+# How a source establishes the cause of a lesion, from the firmest to the softest.
+CONFIRMATION_METHODS = ("histology", "genetics", "crystal_analysis", "laboratory", "imaging", "clinical_course",
+                        "clinical")
 
 
 @dataclass(frozen=True)
@@ -34,7 +48,17 @@ class Case:
     diagnosis: str | None = None
     reference: str | None = None
     note: str | None = None
+    publication: str | None = None
+    citation: dict[str, str] | None = None
+    extraction: dict[str, str] = field(default_factory=dict)
+    confirmation: str | None = None
+    comorbid: tuple[str, ...] = ()
     path: Path | None = field(default=None, compare=False)
+
+    @property
+    def confirmation_method(self) -> str | None:
+        """The first word of ``confirmation`` (histology, genetics, ...)."""
+        return self.confirmation.split(":")[0].strip() if self.confirmation else None
 
 
 def load_case(path: Path | str, vocabulary: Vocabulary | None = None) -> Case:
@@ -63,7 +87,7 @@ def case_from_mapping(data: Any, vocabulary: Vocabulary, name: str, path: Path |
     for key in REQUIRED_KEYS:
         if key not in data:
             raise EvidenceError(f"{name}: the key '{key}' is missing. A case needs {allowed(REQUIRED_KEYS)}.")
-    for key in ("id", "title", "source", "reference", "scenario", "diagnosis", "note"):
+    for key in ("id", "title", "source", "reference", "scenario", "diagnosis", "note", "publication", "confirmation"):
         if key in data and data[key] is not None and not isinstance(data[key], str):
             raise EvidenceError(f"{name}: '{key}' must be text; got {type(data[key]).__name__} {data[key]!r}.")
     evidence = vocabulary.check_evidence(data["evidence"], f"{name}: evidence")
@@ -78,11 +102,62 @@ def case_from_mapping(data: Any, vocabulary: Vocabulary, name: str, path: Path |
     if diagnosis is not None and diagnosis not in vocabulary.conditions:
         raise EvidenceError(f"{name}: diagnosis: '{diagnosis}' is not a condition id. Allowed: "
                             f"{allowed(vocabulary.conditions)}.{suggestion(diagnosis, vocabulary.conditions)}")
+    citation = _citation(data.get("citation"), name)
+    extraction = _extraction(data.get("extraction"), evidence, name)
+    confirmation = data.get("confirmation")
+    if confirmation is not None and confirmation.split(":")[0].strip() not in CONFIRMATION_METHODS:
+        raise EvidenceError(f"{name}: confirmation: must start with one of {allowed(CONFIRMATION_METHODS)} "
+                            f"(e.g. 'histology: excision'); got {confirmation!r}."
+                            f"{suggestion(confirmation.split(':')[0].strip(), CONFIRMATION_METHODS)}")
+    comorbid = data.get("comorbid") or []
+    if not isinstance(comorbid, list) or not all(isinstance(c, str) for c in comorbid):
+        raise EvidenceError(f"{name}: 'comorbid' must be a list of condition ids; got {comorbid!r}.")
+    for cid in comorbid:
+        if cid not in vocabulary.conditions:
+            raise EvidenceError(f"{name}: comorbid: '{cid}' is not a condition id. Allowed: "
+                                f"{allowed(vocabulary.conditions)}.{suggestion(cid, vocabulary.conditions)}")
+        if cid == diagnosis:
+            raise EvidenceError(f"{name}: comorbid: '{cid}' is the diagnosis; list only the conditions that did "
+                                "not produce the lesion.")
     return Case(
         id=data["id"], title=data["title"], source=data["source"], evidence=evidence,
         assumed=tuple(assumed), scenario=data.get("scenario"), diagnosis=diagnosis,
-        reference=data.get("reference"), note=data.get("note"), path=path,
+        reference=data.get("reference"), note=data.get("note"), publication=data.get("publication"),
+        citation=citation, extraction=extraction, confirmation=confirmation, comorbid=tuple(comorbid), path=path,
     )
+
+
+def _citation(value: Any, name: str) -> dict[str, str] | None:
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        raise EvidenceError(f"{name}: citation: must be a mapping with {allowed(CITATION_REQUIRED)} and one of "
+                            f"{allowed(LOCATORS)}; got {type(value).__name__}.")
+    for key in value:
+        if key not in CITATION_KEYS:
+            raise EvidenceError(f"{name}: citation: unknown key {key!r}. Allowed: {allowed(CITATION_KEYS)}."
+                                f"{suggestion(str(key), CITATION_KEYS)}")
+    for key in CITATION_REQUIRED:
+        if value.get(key) in (None, ""):
+            raise EvidenceError(f"{name}: citation: the key '{key}' is missing. A citation needs "
+                                f"{allowed(CITATION_REQUIRED)} and one of {allowed(LOCATORS)}.")
+    if not any(value.get(key) for key in LOCATORS):
+        raise EvidenceError(f"{name}: citation: needs a DOI, a PMID or a stable URL (one of {allowed(LOCATORS)}).")
+    return {key: str(v) for key, v in value.items()}
+
+
+def _extraction(value: Any, evidence: dict[str, str], name: str) -> dict[str, str]:
+    if value is None:
+        return {}
+    if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
+        raise EvidenceError(f"{name}: extraction: must map each evidence id (and 'diagnosis') to a line of text "
+                            f"saying where the source states it; got {value!r:.80}.")
+    keys = [*evidence, "diagnosis"]
+    for key in value:
+        if key not in keys:
+            raise EvidenceError(f"{name}: extraction: '{key}' is not a key of the evidence (or 'diagnosis'). "
+                                f"Allowed: {allowed(keys)}.{suggestion(str(key), keys)}")
+    return dict(value)
 
 
 def parse_assignments(items: list[str] | None, vocabulary: Vocabulary, where: str = "--set") -> dict[str, str]:

@@ -128,10 +128,18 @@ def _targets_figure(targets: pd.DataFrame) -> bytes:
     return buffer.getvalue()
 
 
-def build_card(priors: Priors) -> Card:
-    """The model card's Markdown and figures (see the module docstring)."""
+def build_card(priors: Priors, evaluation=None) -> Card:
+    """The model card's Markdown and figures (see the module docstring); ``evaluation``
+    (the published cases, each in its own scenario) is computed when not given."""
     from .cli import case_rankings
+    from .corpus import load_corpus
+    from .evaluation import evaluate
+    from .evaluation_report import FIGURES, png, section
     from .evidence import bundled_cases, load_case
+
+    if evaluation is None:
+        corpus = load_corpus(None, priors.vocabulary)
+        evaluation = evaluate(priors, corpus.cases, corpus, scenario_from_case=True)
 
     s = structure(priors)
     summary, judged = provenance_tables(priors)
@@ -214,6 +222,7 @@ def build_card(priors: Priors) -> Card:
              *[[r.case, r.scenario, str(r.diagnosis), str(int(r.rank)), _pct(r.p_cause),
                 f"{r.leader} ({_pct(r.leader_p_cause)})"] for r in ranked.itertuples()]]))
     add("")
+    add(section(evaluation, FIGURE_DIR))
     add("## Most influential parameters\n")
     add(f"One-way sensitivity on the {len(review)} illustrated cases of the source review: each parameter moved "
         "alone to the ends of its range; swing = change of the leading cause's p_cause. The largest swing of "
@@ -234,16 +243,20 @@ def build_card(priors: Priors) -> Card:
         "judgements, mostly cells of the lesion's imaging tables; their ranges are wide and they dominate "
         "the sensitivity of several cases.\n"
         f"- {int((ranked['rank'] > 3).sum())} bundled cases miss the top three (see the table above and the "
-        "README); they are kept as they are.\n")
+        "README); they are kept as they are.\n"
+        f"- {len(evaluation.misses)} published cases miss the top three out of sample (listed above with the "
+        "finding that counted most against their diagnosis).\n")
     add(f"---\n{DISCLAIMER}\n")
     markdown = "\n".join(out)
-    return Card(markdown, {"targets.png": _targets_figure(targets)}, targets)
+    figures = {"targets.png": _targets_figure(targets)}
+    figures.update({name: png(make(evaluation)) for name, make in FIGURES.items()})
+    return Card(markdown, figures, targets)
 
 
-def write_card(priors: Priors, out: Path | str = "reports") -> Path:
+def write_card(priors: Priors, out: Path | str = "reports", evaluation=None) -> Path:
     """Write ``model-card.md`` and its figures under ``out``; return the Markdown path."""
     out = Path(out)
-    card = build_card(priors)
+    card = build_card(priors, evaluation)
     (out / FIGURE_DIR).mkdir(parents=True, exist_ok=True)
     for name, data in card.figures.items():
         (out / FIGURE_DIR / name).write_bytes(data)

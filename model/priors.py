@@ -14,6 +14,7 @@ into pgmpy tables.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import itertools
 import math
@@ -125,6 +126,35 @@ class Reference(_Closed):
     note: str | None = None
 
 
+class LearningSettings(_Closed):
+    """How counts from the corpus of published cases update the judgement rows of the
+    lesion tables (``priors/learning.yaml``)."""
+
+    source: str
+    prior_weight: float = Field(gt=0)
+    max_cases_per_publication: int = Field(ge=1)
+    max_count_weight: float = Field(gt=0)
+    learned_kinds: list[Kind]
+
+
+class LearnedRow(_Closed):
+    """One row of ``priors/corpus_counts.yaml``: the judgement it started from, the
+    counts of the corpus, and the resulting probabilities, so the arithmetic can be
+    checked: probabilities = (prior_weight x prior + weighted counts) / (prior_weight + n)."""
+
+    prior: dict[str, float]
+    counts: dict[str, float]
+    cases: list[str]
+    publications: int = Field(ge=1)
+    probabilities: dict[str, float]
+
+
+class CountsFile(_Closed):
+    corpus_cases: int = Field(ge=0)
+    corpus_publications: int = Field(ge=0)
+    rows: dict[str, dict[str, LearnedRow]] = Field(default_factory=dict)
+
+
 class Settings(_Closed):
     sum_tolerance: float
     judgement_min_odds_ratio: float
@@ -152,7 +182,8 @@ class Priors:
         Ids of the latent physiological nodes (those of ``physiology.yaml``).
     lesion_signs : dict
         Lesion sign -> cause (condition id or ``other_causes``) -> full row, or a list
-        of rows given the states of other parents.
+        of rows given the states of other parents; rows learned from the corpus of
+        published cases are ``derived`` (see ``learning``).
     scenarios : dict
         Scenario id -> :class:`Scenario`.
     references : dict
@@ -161,6 +192,11 @@ class Priors:
         Top-level key -> file name it came from (for messages and listings).
     checksum : str
         sha256 of the YAML files, for reports and reproducibility.
+    learning, counts : optional
+        ``learning.yaml`` and ``corpus_counts.yaml``: how and with which counts the
+        corpus updated the lesion tables (``None`` when the folder has no such files).
+    judgement_lesion_signs : dict
+        The lesion tables of ``lesion.yaml`` before the counts were added.
     """
 
     vocabulary: Vocabulary
@@ -175,6 +211,9 @@ class Priors:
     references: dict[str, Reference]
     origin: dict[str, str] = field(default_factory=dict)
     checksum: str = ""
+    learning: LearningSettings | None = None
+    counts: CountsFile | None = None
+    judgement_lesion_signs: dict[str, dict[str, Row | list[GivenRow]]] = field(default_factory=dict)
 
     def states(self, node: str) -> tuple[str, ...]:
         """States of any node the priors define (public or latent)."""
@@ -256,6 +295,10 @@ def load_priors(folder: Path | str | None = None) -> Priors:
     for name in paths:
         raw[name] = _read_yaml(folder / name)
         digest.update((folder / name).read_bytes())
+    optional = [name for name in ("learning.yaml", "corpus_counts.yaml") if (folder / name).is_file()]
+    for name in optional:
+        raw[name] = _read_yaml(folder / name)
+        digest.update((folder / name).read_bytes())
     scenario_paths = sorted((folder / "scenarios").glob("*.yaml"))
     for path in scenario_paths:
         digest.update(path.read_bytes())
@@ -296,9 +339,76 @@ def load_priors(folder: Path | str | None = None) -> Priors:
         conditions=dict(conditions_file.conditions), other_causes=conditions_file.other_causes.occurrence,
         noisy_max=noisy_max, latent=latent, lesion_signs=lesion.signs, scenarios=scenarios,
         references=references, origin=origin, checksum=digest.hexdigest(),
+        judgement_lesion_signs=lesion.signs,
     )
     _Checker(priors).check_all()
+    if "learning.yaml" in raw:
+        learning = _parse(LearningSettings, raw["learning.yaml"], folder / "learning.yaml")
+        counts = _parse(CountsFile, raw.get("corpus_counts.yaml") or {"corpus_cases": 0, "corpus_publications": 0},
+                        folder / "corpus_counts.yaml")
+        priors = with_counts(priors, counts, learning)
     return priors
+
+
+def learned_row(judgement: Row, counts: dict[str, float], settings: LearningSettings) -> dict[str, float]:
+    """The probabilities of a judgement row updated by counts: the judgement is a
+    Dirichlet prior of ``prior_weight`` pseudo-patients, the counts are added to it."""
+    total = sum(counts.values())
+    weight = settings.prior_weight
+    return {state: (weight * value + counts.get(state, 0.0)) / (weight + total)
+            for state, value in judgement.probabilities.items()}
+
+
+def with_counts(priors: Priors, counts: CountsFile, settings: LearningSettings) -> Priors:
+    """``priors`` with every judgement row of the lesion tables that has counts replaced
+    by its learned, ``derived`` row; the other rows are kept as they are.
+
+    Raises
+    ------
+    PriorsError
+        When ``corpus_counts.yaml`` names a row that does not exist or is not learned,
+        starts from a judgement other than the one in ``lesion.yaml`` (regenerate it with
+        ``calcinosis learn``), or states probabilities its arithmetic does not give.
+    """
+    where = "corpus_counts.yaml: rows"
+    if settings.source not in priors.references:
+        raise PriorsError(f"learning.yaml: source: '{settings.source}' is not a key of references.yaml."
+                          f"{suggestion(settings.source, priors.references)}")
+    signs = {sign: dict(rows) for sign, rows in priors.judgement_lesion_signs.items()}
+    tol = priors.settings.sum_tolerance
+    for sign, rows in counts.rows.items():
+        if sign not in signs:
+            raise PriorsError(f"{where}.{sign}: not a sign of lesion.yaml.{suggestion(sign, signs)}")
+        for cause, learned in rows.items():
+            judgement = signs[sign].get(cause)
+            if not isinstance(judgement, Row) or judgement.kind not in settings.learned_kinds:
+                raise PriorsError(f"{where}.{sign}.{cause}: not a learned row of lesion.yaml (a single row of kind "
+                                  f"{allowed(settings.learned_kinds)}).{suggestion(cause, signs[sign])}")
+            if any(abs(learned.prior.get(k, -1) - v) > tol for k, v in judgement.probabilities.items()):
+                raise PriorsError(f"{where}.{sign}.{cause}.prior: differs from the row of lesion.yaml; the counts "
+                                  "are stale: regenerate them with 'calcinosis learn'.")
+            for state in learned.counts:
+                if state not in judgement.probabilities:
+                    raise PriorsError(f"{where}.{sign}.{cause}.counts.{state}: not a state of the row. Allowed: "
+                                      f"{allowed(judgement.probabilities)}.{suggestion(state, judgement.probabilities)}")
+            expected = learned_row(judgement, learned.counts, settings)
+            for state, value in expected.items():
+                if abs(learned.probabilities.get(state, -1) - value) > 1e-6:
+                    raise PriorsError(f"{where}.{sign}.{cause}.probabilities.{state}: the arithmetic gives "
+                                      f"{value:.6f}, the file states {learned.probabilities.get(state)!r}.")
+            total = sum(learned.counts.values())
+            counted = ", ".join(f"{k} {v:g}" for k, v in learned.counts.items() if v)
+            signs[sign][cause] = Row(
+                probabilities=expected, concentration=settings.prior_weight + total,
+                source=settings.source, kind="derived",
+                locator=f"corpus_counts.yaml: {sign}.{cause} ({total:g} patients from {learned.publications} "
+                        f"publications; case ids listed there)",
+                derivation=f"(prior_weight x judgement + counts) / (prior_weight + n) = ({settings.prior_weight:g} x "
+                           f"judgement of lesion.yaml [{judgement.source}: {judgement.locator}] + {{{counted}}})"
+                           f" / ({settings.prior_weight:g} + {total:g})",
+                note=judgement.note,
+            )
+    return dataclasses.replace(priors, lesion_signs=signs, learning=settings, counts=counts)
 
 
 def _mapping(data: Any, path: Path) -> dict:

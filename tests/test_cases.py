@@ -15,21 +15,15 @@ from .conftest import inference_for
 
 KNOWN_MISSES: dict[str, str] = {
     "vignette_melorheostosis": (
-        "rank 7: melorheostosis (0.9 per million) is identified by the candle-wax hyperostosis, but the "
+        "rank 5: melorheostosis (0.9 per million) is identified by the candle-wax hyperostosis, but the "
         "network does not represent that the calcification lies next to it, and the hyperostosis leak "
         "(0.2%, judgement) outweighs the disease's base rate"),
-    "vignette_polymyositis": (
-        "rank 4: weakest vignette (site and pattern assumed; no published PM case with calcinosis was "
-        "found); calcinosis is rare in PM (1/30) and weakness with raised CK is shared with dermatomyositis"),
     "vignette_sarcoidosis": (
         "rank 9: the patient was in renal failure with a high calcium-phosphate product; the network has "
         "no link from the mineral disturbance to the production of calcification, so kidney failure points "
         "to CKD-related causes, and sarcoidosis' own calcification rate is a judgement (case reports only)"),
-    "vignette_synovial_osteochondromatosis": (
-        "rank 4: only site and distribution are stated (no ring-and-arc pattern); about 1 per 100,000 "
-        "against calcific tendinitis (7.8% of adults) whose intra-articular share is a judgement"),
     "vignette_synovial_sarcoma": (
-        "rank 7: 0.81 per million children, calcified in 19-33%; with neither prior surgery nor trauma "
+        "rank 8: 0.81 per million children, calcified in 19-33%; with neither prior surgery nor trauma "
         "stated, commoner causes of calcified masses (other causes, heterotopic ossification, myositis "
         "ossificans) lead"),
 }

@@ -30,7 +30,7 @@ from .corpus import Corpus
 from .engine import CompiledEngine
 from .evidence import Case
 from .learning import fold_priors, judgement_priors
-from .network import CALCIFICATION, LESION_CAUSE, Tables, build_tables, get_scenario
+from .network import CALCIFICATION, DEFAULT_SCENARIO, LESION_CAUSE, Tables, build_tables, get_scenario
 from .priors import OTHER_CAUSES, Priors
 
 TOP_K = (1, 3, 5)
@@ -38,7 +38,6 @@ CALIBRATION_BINS = 10
 LOG_FLOOR = 1e-12  # log loss of a probability of zero: a large finite penalty instead of infinity
 PROTOCOLS = ("prior", "judgement", "network", "in_sample")
 HEADLINE = "network"
-DEFAULT_SCENARIO = "general_adult"
 
 
 # --------------------------------------------------------------------------- metrics

@@ -39,7 +39,10 @@ def test_intervals_contain_the_point_posterior_and_are_reproducible(priors):
     assert first.equals(again)
     assert not first.equals(other)
     causes = first[(first["kind"] == "condition") & (first["measure"] == "p_cause")].set_index("id")
-    top = result.index[:5]
+    # The leading three: a minor cause whose lesion rows were learned from one or two patients has
+    # a Dirichlet of small weight, whose draws pile up near zero, so its point value (the mean) can
+    # lie above the central 90% of the draws.
+    top = result.index[:3]
     assert (causes.loc[top, "low"] <= result.loc[top, "p_cause"] + 1e-9).all()
     assert (result.loc[top, "p_cause"] <= causes.loc[top, "high"] + 1e-9).all()
 

@@ -22,7 +22,7 @@ from .consultation import DEFAULT_DRAWS, DEFAULT_SEED, DISCLAIMER, run_consultat
 from .errors import CalcinosisError, EvidenceError
 from .evidence import load_case, parse_assignments
 from .inference import ENGINES, Inference, engine_for
-from .network import build_network
+from .network import DEFAULT_SCENARIO, build_network
 from .priors import load_priors
 
 
@@ -251,7 +251,7 @@ def case_rankings(folder: Path | None = None, engine: str = "compiled"):
         raise EvidenceError(f"{folder or 'evidence_examples'}: no case files (*.yaml) found.")
     for path in paths:
         case = load_case(path, priors.vocabulary)
-        scenario = case.scenario or "general_adult"
+        scenario = case.scenario or DEFAULT_SCENARIO
         if scenario not in engines:
             engines[scenario] = engine_for(build_network(priors, scenario), engine)
         result = engines[scenario].consult(case.evidence, case_id=case.id)
@@ -300,7 +300,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     consult = sub.add_parser("consult", help="ranked differential for a case file")
     consult.add_argument("case", type=Path, help="case file (YAML), e.g. evidence_examples/paparo2011_fig01_*.yaml")
-    consult.add_argument("--scenario", help="population (default: the case's, else general_adult)")
+    consult.add_argument("--scenario", help="population (default: the case's, else general_population)")
     consult.add_argument("--set", action="append", metavar="ID=STATE", help="add or change a finding (repeatable)")
     consult.add_argument("--json", action="store_true", help="one JSON object on standard output")
     consult.add_argument("--top", type=int, default=10, help="rows of the differential to show (default 10)")

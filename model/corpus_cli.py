@@ -17,6 +17,8 @@ from pathlib import Path
 
 from . import stamp
 from .corpus import corpus_dir, load_corpus
+from .errors import CalcinosisError
+from .network import DEFAULT_SCENARIO
 from .priors import load_priors
 
 
@@ -72,14 +74,17 @@ def cmd_learn(args: argparse.Namespace) -> int:
     from .learning import count_corpus, write_counts
     from .vocabulary import priors_dir
 
-    priors = load_priors()
+    priors = load_priors(counts=False)
     if priors.learning is None:
         print(f"calcinosis: error: {priors_dir()}: no learning.yaml, so nothing is learned.", file=sys.stderr)
         return 2
     counts = count_corpus(priors, load_corpus(None, priors.vocabulary).cases)
     target = priors_dir() / "corpus_counts.yaml"
     if args.check:
-        current = priors.counts
+        try:
+            current = load_priors().counts
+        except CalcinosisError:
+            current = None
         if current is None or current.model_dump() != counts.model_dump():
             print(f"{target} is not what the corpus gives: run 'calcinosis learn'.")
             return 1
@@ -111,7 +116,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         return 0
     if args.json:
         stamp.dump(stamp.stamped({"cases_folder": str(cases.folder), **result.to_dict()}, priors,
-                                 "from each case" if args.scenario_from_case else "general_adult"))
+                                 "from each case" if args.scenario_from_case else DEFAULT_SCENARIO))
         return 0
     from rich.table import Table
 
@@ -119,7 +124,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     from .evaluation_report import METRIC_LABELS, metric_text
     out = _console()
     view = Table(title=f"Evaluation on {len(cases)} published cases ({result.options['protocol']}; "
-                       f"scenario {'of each case' if args.scenario_from_case else 'general_adult'}"
+                       f"scenario {'of each case' if args.scenario_from_case else DEFAULT_SCENARIO}"
                        f"{'; findings only' if args.findings_only else ''})", title_justify="left")
     view.add_column("protocol")
     for label in METRIC_LABELS.values():

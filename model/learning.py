@@ -5,7 +5,9 @@ published patient shows: the source names the cause and describes the lesion. Fo
 judgement row of ``lesion.yaml``, :func:`count_corpus` counts the states that the corpus's
 patients with that diagnosis state (a sign not mentioned is not counted, never taken as
 absent); ``priors.with_counts`` adds the counts to the judgement, taken as a Dirichlet
-prior of ``prior_weight`` pseudo-patients (``priors/learning.yaml``). Two caps limit the
+prior worth as many patients as its stated concentration (at most 20, the rule for a
+judgement), so a row's interval only narrows as patients are counted. Two caps
+(``priors/learning.yaml``) limit the
 known bias of case reports (unusual presentations are published more): at most
 ``max_cases_per_publication`` patients of one publication count in a row, and a row's
 counts weigh at most ``max_count_weight`` patients in all.
@@ -42,7 +44,8 @@ def count_corpus(priors: Priors, cases: list[Case]) -> CountsFile:
     rows: dict[str, dict[str, LearnedRow]] = {}
     for sign, causes in priors.judgement_lesion_signs.items():
         for cause, judgement in causes.items():
-            if not isinstance(judgement, Row) or judgement.kind not in settings.learned_kinds:
+            if (not isinstance(judgement, Row) or judgement.kind not in settings.learned_kinds
+                    or judgement.concentration is None):
                 continue
             counted: list[Case] = []
             per_publication: dict[str, int] = defaultdict(int)
@@ -58,8 +61,9 @@ def count_corpus(priors: Priors, cases: list[Case]) -> CountsFile:
                 counts[case.evidence[sign]] += scale
             counts = {state: value for state, value in counts.items() if value}
             rows.setdefault(sign, {})[cause] = LearnedRow(
-                prior=dict(judgement.probabilities), counts=counts, cases=[c.id for c in counted],
-                publications=len(per_publication), probabilities=learned_row(judgement, counts, settings))
+                prior=dict(judgement.probabilities), prior_weight=judgement.concentration, counts=counts,
+                cases=[c.id for c in counted], publications=len(per_publication),
+                probabilities=learned_row(judgement, counts))
     return CountsFile(corpus_cases=len(cases), corpus_publications=len({c.publication for c in cases}), rows=rows)
 
 
@@ -83,7 +87,7 @@ def write_counts(counts: CountsFile, path: Path | str) -> Path:
               "# Per lesion sign and cause: the judgement row of lesion.yaml (prior), the states stated by the\n"
               "# corpus's patients with that diagnosis (counts, capped per publication and in all; see\n"
               "# learning.yaml), the case files counted, and the resulting probabilities:\n"
-              "# (prior_weight x prior + counts) / (prior_weight + n).\n")
+              "# (prior_weight x prior + counts) / (prior_weight + n), prior_weight being the judgement's concentration.\n")
     body = yaml.safe_dump(counts.model_dump(), sort_keys=False, width=120, allow_unicode=True)
     path.write_text(header + body, encoding="utf-8")
     return path

@@ -39,12 +39,12 @@ with warnings.catch_warnings():  # pgmpy announces deprecations of modules this 
 
 from . import canonical
 from .errors import PriorsError, ScenarioError, allowed, suggestion
-from .priors import OTHER_CAUSES, GivenRow, Priors, Row, Scenario
+from .priors import OTHER_CAUSES, GivenRow, Priors, Row, Scenario, scenario_priors
 from .vocabulary import CONDITION_STATES
 
 LESION_CAUSE = "lesion_cause"
 CALCIFICATION = "soft_tissue_calcification"
-DEFAULT_SCENARIO = "general_adult"
+DEFAULT_SCENARIO = "general_population"
 # A noisy-MAX node with more causes than this is divorced into a chain of links.
 MAX_FULL_TABLE_CAUSES = 3
 STRICT = 1e-9
@@ -101,7 +101,7 @@ class Network:
 
 
 def get_scenario(priors: Priors, name: str | None) -> Scenario:
-    """The scenario called ``name`` (default ``general_adult``), with a clear error."""
+    """The scenario called ``name`` (default ``general_population``), with a clear error."""
     name = name or DEFAULT_SCENARIO
     if name not in priors.scenarios:
         raise ScenarioError(
@@ -420,12 +420,13 @@ def build_tables(priors: Priors, scenario: Scenario | str | None = None, source=
                          source)
     reference.context()
     reference.conditions(None)
-    builder = _Builder(priors, scenario, source)
+    builder = _Builder(scenario_priors(priors, scenario), scenario, source)
     builder.context()
     builder.conditions(reference)
+    # Findings before production: a condition's production may depend on its mineral state.
+    builder.noisy_max_nodes()
     builder.producers()
     builder.attribution([*priors.vocabulary.conditions, OTHER_CAUSES])
-    builder.noisy_max_nodes()
     builder.lesion_signs()
     return builder.result()
 
@@ -448,7 +449,7 @@ def _pgmpy_model(tables: Tables) -> DiscreteBayesianNetwork:
 
 
 def build_network(priors: Priors, scenario: Scenario | str | None = None) -> Network:
-    """Assemble the network of ``priors`` for a scenario (default ``general_adult``).
+    """Assemble the network of ``priors`` for a scenario (default ``general_population``).
 
     Parameters
     ----------

@@ -94,14 +94,18 @@ class NoisyMax(_Closed):
 
     def cause_rows(self) -> dict[tuple[str, str], Row]:
         """(parent id, parent state) -> push row; a bare row means state 'present'."""
-        rows: dict[tuple[str, str], Row] = {}
-        for parent, entry in self.causes.items():
-            if isinstance(entry, Row):
-                rows[(parent, "present")] = entry
-            else:
-                for state, row in entry.items():
-                    rows[(parent, state)] = row
-        return rows
+        return _cause_rows(self.causes)
+
+
+def _cause_rows(causes: dict[str, Row | dict[str, Row]]) -> dict[tuple[str, str], Row]:
+    rows: dict[tuple[str, str], Row] = {}
+    for parent, entry in causes.items():
+        if isinstance(entry, Row):
+            rows[(parent, "present")] = entry
+        else:
+            for state, row in entry.items():
+                rows[(parent, state)] = row
+    return rows
 
 
 class LesionFile(_Closed):
@@ -110,12 +114,24 @@ class LesionFile(_Closed):
     signs: dict[str, dict[str, Row | list[GivenRow]]]
 
 
+class NoisyMaxOverride(_Closed):
+    """A scenario's replacement for some rows of a noisy-MAX node (its leak, some causes)."""
+
+    leak: Row | None = None
+    causes: dict[str, Row | dict[str, Row]] = Field(default_factory=dict)
+
+    def cause_rows(self) -> dict[tuple[str, str], Row]:
+        return _cause_rows(self.causes)
+
+
 class Scenario(_Closed):
     id: str
     label: str
     description: str
     population: dict[str, Row] = Field(default_factory=dict)
     occurrence: dict[str, GivenRow] = Field(default_factory=dict)
+    noisy_max: dict[str, NoisyMaxOverride] = Field(default_factory=dict)
+    lesion: dict[str, dict[str, Row]] = Field(default_factory=dict)
 
 
 class Reference(_Closed):
@@ -131,18 +147,19 @@ class LearningSettings(_Closed):
     lesion tables (``priors/learning.yaml``)."""
 
     source: str
-    prior_weight: float = Field(gt=0)
     max_cases_per_publication: int = Field(ge=1)
     max_count_weight: float = Field(gt=0)
     learned_kinds: list[Kind]
 
 
 class LearnedRow(_Closed):
-    """One row of ``priors/corpus_counts.yaml``: the judgement it started from, the
-    counts of the corpus, and the resulting probabilities, so the arithmetic can be
-    checked: probabilities = (prior_weight x prior + weighted counts) / (prior_weight + n)."""
+    """One row of ``priors/corpus_counts.yaml``: the judgement it started from (its
+    probabilities and its concentration, the judgement's stated equivalent sample size),
+    the counts of the corpus, and the resulting probabilities, so the arithmetic can be
+    checked: probabilities = (prior_weight x prior + counts) / (prior_weight + n)."""
 
     prior: dict[str, float]
+    prior_weight: float = Field(gt=0)
     counts: dict[str, float]
     cases: list[str]
     publications: int = Field(ge=1)
@@ -267,13 +284,16 @@ def _short(value: Any, limit: int = 80) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
-def load_priors(folder: Path | str | None = None) -> Priors:
+def load_priors(folder: Path | str | None = None, *, counts: bool = True) -> Priors:
     """Load and validate every file of the priors folder.
 
     Parameters
     ----------
     folder : path, optional
         The priors folder; default ``priors/`` of the project (or ``CALCINOSIS_PRIORS``).
+    counts : bool
+        Apply ``corpus_counts.yaml`` (default); ``False`` gives the judgement tables, from
+        which ``calcinosis learn`` recounts even when the file is stale.
 
     Returns
     -------
@@ -295,7 +315,8 @@ def load_priors(folder: Path | str | None = None) -> Priors:
     for name in paths:
         raw[name] = _read_yaml(folder / name)
         digest.update((folder / name).read_bytes())
-    optional = [name for name in ("learning.yaml", "corpus_counts.yaml") if (folder / name).is_file()]
+    optional = [name for name in ("learning.yaml", "corpus_counts.yaml")[: 2 if counts else 1]
+                if (folder / name).is_file()]
     for name in optional:
         raw[name] = _read_yaml(folder / name)
         digest.update((folder / name).read_bytes())
@@ -350,11 +371,13 @@ def load_priors(folder: Path | str | None = None) -> Priors:
     return priors
 
 
-def learned_row(judgement: Row, counts: dict[str, float], settings: LearningSettings) -> dict[str, float]:
+def learned_row(judgement: Row, counts: dict[str, float]) -> dict[str, float]:
     """The probabilities of a judgement row updated by counts: the judgement is a
-    Dirichlet prior of ``prior_weight`` pseudo-patients, the counts are added to it."""
+    Dirichlet prior worth as many patients as its stated concentration (at most
+    ``judgement_max_concentration``), and the counts are added to it, so that the row's
+    interval only narrows as patients are counted."""
     total = sum(counts.values())
-    weight = settings.prior_weight
+    weight = judgement.concentration
     return {state: (weight * value + counts.get(state, 0.0)) / (weight + total)
             for state, value in judgement.probabilities.items()}
 
@@ -384,28 +407,30 @@ def with_counts(priors: Priors, counts: CountsFile, settings: LearningSettings) 
             if not isinstance(judgement, Row) or judgement.kind not in settings.learned_kinds:
                 raise PriorsError(f"{where}.{sign}.{cause}: not a learned row of lesion.yaml (a single row of kind "
                                   f"{allowed(settings.learned_kinds)}).{suggestion(cause, signs[sign])}")
-            if any(abs(learned.prior.get(k, -1) - v) > tol for k, v in judgement.probabilities.items()):
+            if (any(abs(learned.prior.get(k, -1) - v) > tol for k, v in judgement.probabilities.items())
+                    or learned.prior_weight != judgement.concentration):
                 raise PriorsError(f"{where}.{sign}.{cause}.prior: differs from the row of lesion.yaml; the counts "
                                   "are stale: regenerate them with 'calcinosis learn'.")
             for state in learned.counts:
                 if state not in judgement.probabilities:
                     raise PriorsError(f"{where}.{sign}.{cause}.counts.{state}: not a state of the row. Allowed: "
                                       f"{allowed(judgement.probabilities)}.{suggestion(state, judgement.probabilities)}")
-            expected = learned_row(judgement, learned.counts, settings)
+            expected = learned_row(judgement, learned.counts)
             for state, value in expected.items():
                 if abs(learned.probabilities.get(state, -1) - value) > 1e-6:
                     raise PriorsError(f"{where}.{sign}.{cause}.probabilities.{state}: the arithmetic gives "
                                       f"{value:.6f}, the file states {learned.probabilities.get(state)!r}.")
             total = sum(learned.counts.values())
             counted = ", ".join(f"{k} {v:g}" for k, v in learned.counts.items() if v)
+            weight = judgement.concentration
             signs[sign][cause] = Row(
-                probabilities=expected, concentration=settings.prior_weight + total,
+                probabilities=expected, concentration=weight + total,
                 source=settings.source, kind="derived",
                 locator=f"corpus_counts.yaml: {sign}.{cause} ({total:g} patients from {learned.publications} "
                         f"publications; case ids listed there)",
-                derivation=f"(prior_weight x judgement + counts) / (prior_weight + n) = ({settings.prior_weight:g} x "
+                derivation=f"(prior_weight x judgement + counts) / (prior_weight + n) = ({weight:g} x "
                            f"judgement of lesion.yaml [{judgement.source}: {judgement.locator}] + {{{counted}}})"
-                           f" / ({settings.prior_weight:g} + {total:g})",
+                           f" / ({weight:g} + {total:g}); prior_weight is the judgement's concentration",
                 note=judgement.note,
             )
     return dataclasses.replace(priors, lesion_signs=signs, learning=settings, counts=counts)
@@ -546,7 +571,8 @@ class _Checker:
                     self.node_state(f"{base}.relative_risk.{parent}.{state}", parent, state, candidates)
                     self.ratio(f"{base}.relative_risk.{parent}.{state}", ratio)
             self.given_row(f"{base}.occurrence", entry.occurrence, set(entry.relative_risk), candidates)
-            self.given_rows(f"{base}.calcification", entry.calcification, CONDITION_STATES, candidates, exclude=cid)
+            self.given_rows(f"{base}.calcification", entry.calcification, CONDITION_STATES,
+                            {**candidates, **self.mineral_candidates()}, exclude=cid)
         self.row(f"{where_file}: other_causes.occurrence", self.p.other_causes, CONDITION_STATES, full=True)
         _check_cycles(self.p, "conditions.yaml: relative_risk", include_latent=False)
 
@@ -574,6 +600,13 @@ class _Checker:
                           f"({allowed(sorted(parents)) or 'none'}).")
             self.node_state(f"{where}.given.{parent}", parent, state, candidates)
         self.row(where, row, CONDITION_STATES, full=True)
+
+    def mineral_candidates(self) -> dict[str, tuple[str, ...]]:
+        """Laboratory findings of the noisy-MAX files, which a condition's production of a
+        calcification may depend on (the mineral state: a high phosphate drives uraemic
+        calcinosis); they are built before the production nodes."""
+        return {node: self.v.findings[node] for node in self.p.noisy_max
+                if node in self.v.categories["laboratory"]}
 
     def check_noisy_max(self) -> None:
         candidates = self.parent_candidates()
@@ -655,6 +688,51 @@ def check_scenario(priors: Priors, scenario: Scenario, where: str) -> None:
         if cid not in priors.conditions:
             checker.fail(f"{where}: occurrence.{cid}", f"not a condition.{suggestion(cid, priors.conditions)}")
         checker.given_row(f"{where}: occurrence.{cid}", row, set(priors.conditions[cid].relative_risk), candidates)
+    for node, override in scenario.noisy_max.items():
+        base = f"{where}: noisy_max.{node}"
+        if node not in priors.noisy_max:
+            checker.fail(base, f"not a node of the findings or physiology files.{suggestion(node, priors.noisy_max)}")
+        entry = priors.noisy_max[node]
+        states, default = priors.states(node) if node not in priors.latent else tuple(entry.states), entry.dominance[0]
+        if override.leak is not None:
+            checker.row(f"{base}.leak", override.leak, states, full=False, exclude=default)
+        existing = entry.cause_rows()
+        for (parent, state), row in override.cause_rows().items():
+            if (parent, state) not in existing:
+                named = sorted({p for p, _ in existing})
+                checker.fail(f"{base}.causes.{parent}", f"a scenario replaces existing rows only; '{parent}' "
+                             f"(state '{state}') is not a cause of {node}. Allowed: {allowed(named)}."
+                             f"{suggestion(parent, named)}")
+            checker.row(f"{base}.causes.{parent}.{state}", row, states, full=False, exclude=default)
+    for sign, rows in scenario.lesion.items():
+        if sign not in priors.lesion_signs:
+            checker.fail(f"{where}: lesion.{sign}", f"not a sign of lesion.yaml.{suggestion(sign, priors.lesion_signs)}")
+        for cause, row in rows.items():
+            if not isinstance(priors.lesion_signs[sign].get(cause), Row):
+                checker.fail(f"{where}: lesion.{sign}.{cause}", f"not a single row of lesion.yaml."
+                             f"{suggestion(cause, priors.lesion_signs[sign])}")
+            checker.row(f"{where}: lesion.{sign}.{cause}", row, priors.vocabulary.findings[sign], full=True)
+
+
+def scenario_priors(priors: Priors, scenario: Scenario) -> Priors:
+    """``priors`` with the rows a scenario replaces (noisy-MAX leaks and causes, lesion rows);
+    ``priors`` itself when the scenario replaces none."""
+    if not scenario.noisy_max and not scenario.lesion:
+        return priors
+    noisy_max = dict(priors.noisy_max)
+    for node, override in scenario.noisy_max.items():
+        entry = noisy_max[node]
+        causes = {k: (dict(v) if isinstance(v, dict) else v) for k, v in entry.causes.items()}
+        for parent, value in override.causes.items():
+            if isinstance(value, dict) and isinstance(causes.get(parent), dict):
+                causes[parent].update(value)
+            else:
+                causes[parent] = value
+        noisy_max[node] = entry.model_copy(update={"leak": override.leak or entry.leak, "causes": causes})
+    signs = {sign: dict(rows) for sign, rows in priors.lesion_signs.items()}
+    for sign, rows in scenario.lesion.items():
+        signs[sign].update(rows)
+    return dataclasses.replace(priors, noisy_max=noisy_max, lesion_signs=signs)
 
 
 def _odds_ratio(low: float, high: float) -> float:
@@ -766,3 +844,11 @@ def iter_parameters(priors: Priors, scenario: Scenario | None = None):
             yield from _row_parameters(f"scenario.{scenario.id}.population.{node}", file, node, row, s)
         for cid, row in scenario.occurrence.items():
             yield from _row_parameters(f"scenario.{scenario.id}.occurrence.{cid}" + _given_suffix(row), file, cid, row, s)
+        for node, override in scenario.noisy_max.items():
+            if override.leak is not None:
+                yield from _row_parameters(f"scenario.{scenario.id}.{node}.leak", file, node, override.leak, s)
+            for (parent, state), row in override.cause_rows().items():
+                yield from _row_parameters(f"scenario.{scenario.id}.{node}.causes.{parent}={state}", file, node, row, s)
+        for sign, rows in scenario.lesion.items():
+            for cause, row in rows.items():
+                yield from _row_parameters(f"scenario.{scenario.id}.lesion.{sign}.{cause}", file, sign, row, s)

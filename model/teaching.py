@@ -56,7 +56,7 @@ def engine_for_network(network: Network) -> Inference:
 
 @lru_cache(maxsize=8)
 def engine(scenario: str | None = None) -> Inference:
-    """A cached engine for a scenario of the bundled priors (default ``general_adult``)."""
+    """A cached engine for a scenario of the bundled priors (default ``general_population``)."""
     return engine_for_network(build_network(load_priors(), scenario or DEFAULT_SCENARIO))
 
 

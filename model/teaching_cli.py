@@ -137,7 +137,7 @@ def add_commands(sub) -> None:
     teach = sub.add_parser("teach", help="add a case's findings one at a time: odds, likelihood ratios, posteriors")
     teach.add_argument("case", type=Path, help="case file (YAML)")
     teach.add_argument("--order", metavar="ID1,ID2,...", help="findings to add first, in this order")
-    teach.add_argument("--scenario", help="population (default: the case's, else general_adult)")
+    teach.add_argument("--scenario", help="population (default: the case's, else general_population)")
     teach.add_argument("--set", action="append", metavar="ID=STATE", help="add or change a finding (repeatable)")
     teach.add_argument("--top", type=int, default=3, help="hypotheses followed step by step (default 3)")
     teach.add_argument("--figure", type=Path, metavar="FILE", help="save the trajectory figure (.png or .svg)")
@@ -155,7 +155,7 @@ def add_commands(sub) -> None:
     plot.add_argument("what", choices=("network", "neighbourhood", "case"))
     plot.add_argument("target", nargs="?", help="the node id (neighbourhood) or the case file (case)")
     plot.add_argument("--out", type=Path, required=True, metavar="FILE", help="output file, .png or .svg")
-    plot.add_argument("--scenario", help="population (default: the case's, else general_adult)")
+    plot.add_argument("--scenario", help="population (default: the case's, else general_population)")
     plot.add_argument("--radius", type=int, default=1, help="neighbourhood: arcs from the node (default 1)")
     plot.add_argument("--kind", choices=("all", "bars", "trajectory", "odds", "lr"), default="all",
                       help="case: which figure (default all four panels)")

@@ -63,7 +63,7 @@ def _client(address: str | None):
 
 def _scenario_options(parser: argparse.ArgumentParser, scenario: bool = True) -> None:
     if scenario:
-        parser.add_argument("--scenario", help="a preset of priors/scenarios (default general_adult) or a YAML file")
+        parser.add_argument("--scenario", help="a preset of priors/scenarios (default general_population) or a YAML file")
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                         help="change the population: prevalence.<condition>=P[LOW,HIGH], <condition>=present|absent, "
                              "<context>=<state> (a stratum), population.<context>.<state>=P (repeatable)")

@@ -25,7 +25,7 @@ def test_consult_json_contract(capsys):
     assert status == 0, err
     payload = json.loads(out)
     assert {"case", "scenario", "evidence", "differential", "groups"} <= set(payload)
-    assert payload["scenario"] == "general_adult"
+    assert payload["scenario"] == "general_population"  # the default: all ages
     assert payload["evidence"]["soft_tissue_calcification"] == "present"
     rows = payload["differential"]
     assert len(rows) == 22
@@ -83,7 +83,7 @@ def test_priors_listing_counts_kinds(capsys):
     ("id: x\ntitle: t\nsource: s\nevidence: {ana: [positive\n", "not valid YAML"),
     ("id: x\ntitle: t\nsource: s\nevidnce: {}\n", "unknown key 'evidnce'"),
     ("id: x\ntitle: t\nsource: s\nevidence: {ana: positive, ana: negative}\n", "duplicate key 'ana'"),
-    ("id: x\ntitle: t\nsource: s\nevidence: {age_group: child}\n", "impossible under the model"),
+    ("id: x\ntitle: t\nsource: s\nscenario: general_adult\nevidence: {age_group: child}\n", "impossible under the model"),
     ("id: x\ntitle: t\nsource: s\nscenario: dialysis\nevidence: {}\n", "Did you mean 'dialysis_unit'?"),
     ("id: x\ntitle: t\nsource: s\nevidence: {}\ndiagnosis: goat\n", "Did you mean 'gout'?"),
     ("- just\n- a list\n", "must be a mapping"),
@@ -109,7 +109,8 @@ def test_missing_file_and_bad_set(capsys, tmp_path):
 
 def test_impossible_evidence_names_the_conflicting_findings(tmp_path, capsys):
     case = tmp_path / "case.yaml"
-    case.write_text("id: x\ntitle: t\nsource: s\nevidence: {age_group: child, sex: female, ana: positive}\n")
+    case.write_text("id: x\ntitle: t\nsource: s\nscenario: general_adult\n"
+                    "evidence: {age_group: child, sex: female, ana: positive}\n")
     status, _, err = run(capsys, "consult", case)
     assert status == 2
     assert "age_group=child" in err and "ana=positive" not in err
@@ -123,3 +124,14 @@ def test_module_and_console_script_are_the_same_program(command):
         command = [script]
     out = subprocess.run([*command, "consult", str(FIG1), "--json"], capture_output=True, text=True, check=True)
     assert json.loads(out.stdout)["case"]["id"] == FIG1.stem
+
+
+def test_a_child_is_an_ordinary_patient_in_the_default_population(tmp_path, capsys):
+    case = tmp_path / "case.yaml"
+    case.write_text("id: x\ntitle: t\nsource: s\nevidence: {age_group: child, lesion_site: intramuscular}\n")
+    status, out, _ = run(capsys, "consult", case, "--json", "--draws", "20")
+    assert status == 0
+    payload = json.loads(out)
+    assert payload["scenario"] == "general_population"
+    assert abs(sum(r["p_cause"] for r in payload["differential"]) + payload["other_causes"]["p_cause"] - 1) < 1e-9
+

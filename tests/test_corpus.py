@@ -124,14 +124,16 @@ def test_learned_rows_are_derived_and_their_arithmetic_holds(priors):
     learned = 0
     for sign, rows in priors.counts.rows.items():
         for cause, entry in rows.items():
-            row = priors.lesion_signs[sign][cause]
+            row, judgement = priors.lesion_signs[sign][cause], priors.judgement_lesion_signs[sign][cause]
             assert row.kind == "derived" and row.source == "published_corpus"
+            assert entry.prior_weight == judgement.concentration
             n = sum(entry.counts.values())
             for state, value in row.probabilities.items():
-                expected = (priors.learning.prior_weight * entry.prior[state] + entry.counts.get(state, 0)) / (
-                    priors.learning.prior_weight + n)
+                expected = (entry.prior_weight * entry.prior[state] + entry.counts.get(state, 0)) / (entry.prior_weight + n)
                 assert value == pytest.approx(expected, abs=1e-12)
-            assert row.concentration == pytest.approx(priors.learning.prior_weight + n)
+            # the interval narrows with the count: the learned row is surer than its judgement
+            assert row.concentration == pytest.approx(judgement.concentration + n)
+            assert row.concentration > judgement.concentration
             learned += 1
     assert learned > 0
 
@@ -217,6 +219,6 @@ def test_the_committed_evaluation_report_is_what_the_command_writes(evaluation):
 def test_the_readme_quotes_the_out_of_sample_figures(evaluation):
     row = evaluation.summary().set_index("protocol").loc["network"]
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    quoted = re.search(r"out of sample on (\d+) published patients: top-1 (\d+)%, top-3 (\d+)%", readme)
+    quoted = re.search(r"out of sample on (\d+)\s+published\s+patients:\s+top-1 (\d+)%,\s+top-3 (\d+)%", readme)
     assert quoted, "the README must quote the out-of-sample figures"
     assert [int(x) for x in quoted.groups()] == [int(row["cases"]), round(row["top1"] * 100), round(row["top3"] * 100)]

@@ -16,7 +16,7 @@ def test_committed_card_matches_generated():
     assert committed == card.markdown, "reports/model-card.md is stale: run `calcinosis validate --report`"
     assert (ROOT / "reports" / "model-card" / "targets.png").read_bytes()[:4] == b"\x89PNG"
     assert priors.checksum in committed and f"version {__version__}" in committed
-    assert "scenario `general_adult`" in committed
+    assert "scenario `general_population`" in committed
     assert committed.count("this is not a diagnosis") >= 1
     # every failing target is listed with its reason
     for row in card.targets[~card.targets["passed"]].itertuples():

@@ -25,7 +25,7 @@ def _twice(argv, capsys):
     ["nodes", "--json", "--scenario", "dialysis_unit"],
     ["priors", "--json"],
     ["cases", "--json"],
-    ["validate", "--json", "--draws", "100"],
+    ["validate", "--json"],  # the default 1000 draws: with fewer, a target at the edge of its interval can flip
 ])
 def test_json_is_byte_identical_and_stamped(capsys, argv):
     first, second = _twice(argv, capsys)
@@ -45,4 +45,4 @@ def test_export_metadata_is_byte_identical(tmp_path, capsys):
         texts.append(((tmp_path / "n.xdsl").read_bytes(), (tmp_path / "n.xdsl.json").read_text()))
     assert texts[0] == texts[1]
     meta = json.loads(texts[0][1])
-    assert meta["scenario"] == "general_adult" and meta["version"] == __version__
+    assert meta["scenario"] == "general_population" and meta["version"] == __version__

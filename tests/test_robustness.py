@@ -103,7 +103,7 @@ ADVERSARIAL = [
     "id: x\ntitle: t\nsource: s\nevidence:\n  serum_calcium: high\n  serum_calcium: low\n",
     "[" * 5000 + "]" * 5000,                                                       # deep nesting
     "id: ☃\ntitle: 'ünïcødé \u202e'\nsource: s\nevidence: {séx: female}\n",        # unicode
-    "id: x\ntitle: t\nsource: s\nevidence: {age_group: child}\n",                  # impossible in adults
+    "id: x\ntitle: t\nsource: s\nscenario: general_adult\nevidence: {age_group: child}\n",  # impossible in adults
     "",                                                                            # empty
     "---\na: 1\n---\nb: 2\n",                                                      # two documents
     "\t- tab indented",                                                            # invalid YAML
@@ -191,9 +191,9 @@ def test_broken_priors(tmp_path, monkeypatch, capsys, name):
     shutil.copytree(PRIORS_DIR, folder)
     file, old, new = PRIORS_MUTATIONS[name]
     if name == "cycle":  # gout depends on CKD; make primary tumoral calcinosis -> gout -> ... -> itself impossible
-        _mutate(folder, "conditions.yaml", "      chronic_kidney_disease:\n        present: {value: 3.8",
+        _mutate(folder, "conditions.yaml", "      chronic_kidney_disease:\n        present: {value: 2.25",
                 "      primary_tumoral_calcinosis:\n        present: {value: 1.5, interval: [1.0, 2.0], source: "
-                "paparo2011, locator: test, kind: literature}\n      chronic_kidney_disease:\n        present: {value: 3.8")
+                "paparo2011, locator: test, kind: literature}\n      chronic_kidney_disease:\n        present: {value: 2.25")
     _mutate(folder, file, old, new)
     monkeypatch.setenv("CALCINOSIS_PRIORS", str(folder))
     assert run(["priors", "--json"], capsys, "priors files") == 2

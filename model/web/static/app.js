@@ -9,7 +9,7 @@ const GROUP_COLOURS = {
 };
 const KIND_COLOURS = { risk_factor: "#c7d9e8", latent: "#e6dcf2", clinical: "#fde9c9", laboratory: "#d9f0d3",
   imaging: "#f6d5d5", finding: "#f6d5d5", condition: "#dddddd" };
-const state = { meta: null, evidence: {}, scenario: "general_adult", case: null, generation: 0,
+const state = { meta: null, evidence: {}, scenario: "general_population", case: null, generation: 0,
   labels: {}, view: "consult", teachDirty: true, lessons: {} };
 
 // ---------------------------------------------------------------- helpers

@@ -9,11 +9,11 @@ standard error and exit status 2, never a traceback.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from contextlib import contextmanager
 from pathlib import Path
 
+import numpy as np
 from rich.console import Console
 from rich.table import Table
 
@@ -22,6 +22,7 @@ from .consultation import DEFAULT_DRAWS, DEFAULT_SEED, DISCLAIMER, run_consultat
 from .errors import CalcinosisError, EvidenceError
 from .evidence import load_case, parse_assignments
 from .inference import ENGINES, Inference, engine_for
+from .limits import count
 from .network import DEFAULT_SCENARIO, build_network
 from .priors import load_priors
 
@@ -62,8 +63,6 @@ def cmd_consult(args: argparse.Namespace) -> int:
     case = load_case(args.case, priors.vocabulary)
     evidence = dict(case.evidence)
     evidence.update(parse_assignments(args.set, priors.vocabulary))
-    if args.draws < 1:
-        raise EvidenceError(f"--draws: must be at least 1; got {args.draws}.")
     with progress_steps(4, "consultation") as step:
         full = run_consultation(priors, evidence, scenario=args.scenario or case.scenario, case_id=case.id,
                                 assumed=case.assumed, engine=args.engine, draws=args.draws, seed=args.seed,
@@ -72,8 +71,7 @@ def cmd_consult(args: argparse.Namespace) -> int:
     if args.json:
         payload = full.to_dict(case={"id": case.id, "title": case.title, "source": case.source,
                                      "diagnosis": case.diagnosis})
-        json.dump(payload, sys.stdout, indent=2)
-        sys.stdout.write("\n")
+        stamp.dump(payload)  # strict JSON: an undefined figure is null, never NaN
         return 0
     out = _console()
     scenario = priors.scenarios.get(result.scenario)
@@ -122,8 +120,10 @@ def _print_impact(out: Console, full, priors) -> None:
                             ("p_cause without", "right"), ("effect", "left")):
         table.add_column(column, justify=justify)
     for row in impact.sort_values("decibans", ascending=False).itertuples():
-        table.add_row(f"{row.finding}={row.state}", f"{row.likelihood_ratio:.3g}", f"{row.decibans:+.1f}",
-                      _percent(row.p_without), row.direction)
+        finite = np.isfinite(row.decibans)
+        table.add_row(f"{row.finding}={row.state}", f"{row.likelihood_ratio:.3g}" if finite else "-",
+                      f"{row.decibans:+.1f}" if finite else "-", _percent(row.p_without),
+                      row.direction if finite else row.note.split(":")[0])
     out.print(table)
 
 
@@ -145,8 +145,6 @@ def cmd_report(args: argparse.Namespace) -> int:
 
     priors = load_priors()
     case = load_case(args.case, priors.vocabulary)
-    if args.draws < 1:
-        raise EvidenceError(f"--draws: must be at least 1; got {args.draws}.")
     with progress_steps(5, "report") as step:
         report = write_report(priors, case, args.out, scenario=args.scenario, draws=args.draws, seed=args.seed,
                               engine=args.engine, progress=step)
@@ -162,8 +160,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
     with progress_steps(6, "benchmark") as step:
         results = bench.run(priors, queries=args.queries, seed=args.seed, progress=step)
     if args.json:
-        json.dump(results, sys.stdout, indent=2)
-        sys.stdout.write("\n")
+        stamp.dump(stamp.stamped(results, priors, None))
         return 0
     table = Table(title=f"Benchmark ({results['queries']} random consultation queries, "
                         f"{results['observed_findings_per_query']} findings each; medians)", title_justify="left")
@@ -303,12 +300,12 @@ def build_parser() -> argparse.ArgumentParser:
     consult.add_argument("--scenario", help="population (default: the case's, else general_population)")
     consult.add_argument("--set", action="append", metavar="ID=STATE", help="add or change a finding (repeatable)")
     consult.add_argument("--json", action="store_true", help="one JSON object on standard output")
-    consult.add_argument("--top", type=int, default=10, help="rows of the differential to show (default 10)")
+    consult.add_argument("--top", type=count("top"), default=10, help="rows of the differential to show (1-100, default 10)")
     consult.add_argument("--all", action="store_true", help="show every condition")
     consult.add_argument("--engine", choices=list(ENGINES), default="compiled",
                          help="inference engine (default: compiled; pgmpy is the reference)")
-    consult.add_argument("--draws", type=int, default=DEFAULT_DRAWS,
-                         help=f"parameter draws for the intervals (default {DEFAULT_DRAWS})")
+    consult.add_argument("--draws", type=count("draws"), default=DEFAULT_DRAWS,
+                         help=f"parameter draws for the intervals (1-10,000, default {DEFAULT_DRAWS})")
     consult.add_argument("--seed", type=int, default=DEFAULT_SEED, help=f"random seed (default {DEFAULT_SEED})")
     consult.set_defaults(run=cmd_consult)
 
@@ -317,13 +314,13 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--out", type=Path, default=Path("reports"), help="folder (default: reports/)")
     report.add_argument("--scenario")
     report.add_argument("--engine", choices=list(ENGINES), default="compiled")
-    report.add_argument("--draws", type=int, default=DEFAULT_DRAWS)
+    report.add_argument("--draws", type=count("draws"), default=DEFAULT_DRAWS, help="1-10,000")
     report.add_argument("--seed", type=int, default=DEFAULT_SEED)
     report.set_defaults(run=cmd_report)
 
     bench = sub.add_parser("bench", help="time the compiled engine against pgmpy and pyAgrum")
     bench.add_argument("--json", action="store_true")
-    bench.add_argument("--queries", type=int, default=20, help="random consultation queries (default 20)")
+    bench.add_argument("--queries", type=count("queries"), default=20, help="random consultation queries (default 20)")
     bench.add_argument("--seed", type=int, default=DEFAULT_SEED)
     bench.set_defaults(run=cmd_bench)
 

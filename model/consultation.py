@@ -21,8 +21,8 @@ import pandas as pd
 
 from . import __version__
 from .explain import evidence_impact, next_tests
-from .inference import Consultation, engine_for
-from .network import CALCIFICATION, build_network
+from .inference import Consultation, engine_for, require_calcification
+from .network import build_network
 from .priors import Priors
 from .sensitivity import one_way
 from .uncertainty import posterior_intervals
@@ -123,9 +123,8 @@ def run_consultation(priors: Priors, evidence: dict[str, str], *, scenario: str 
     compiled engine, which evaluates them all at once.
     """
     step = progress or (lambda _: None)
+    evidence = require_calcification(evidence)
     network, inference = _scenario_engine(priors, scenario, engine)
-    evidence = dict(evidence)
-    evidence.setdefault(CALCIFICATION, "present")
     step("exact posteriors")
     result = inference.consult(evidence, case_id=case_id, assumed=assumed)
     # The draws and the next tests are independent and spend their time in numpy, which

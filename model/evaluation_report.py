@@ -142,7 +142,10 @@ def section(result: Evaluation, figure_folder: str) -> str:
         f"{options['learning_publications']} publications, and each case is scored by the model learned without "
         "its own publication, so every figure below but the last row is out of sample. Ranks are among the "
         "conditions (ties count against the diagnosis); Brier and log loss (nats) are over all causes; ECE is the "
-        "expected calibration error of the leading condition's p_cause in ten equal bins.\n")
+        "expected calibration error of the leading condition's p_cause in ten equal bins. How the corpus was "
+        "gathered (stored public case reports, case series and teaching files, searched condition by condition), "
+        "its inclusion rule and its coverage are in the README (\"Published cases\"); `calcinosis corpus` lists "
+        "it.\n")
     out.append(_table(_metrics_rows(summary, "protocol", PROTOCOL_LABELS)) + "\n")
     out.append("### Per group (out of sample)\n")
     out.append(_table(_metrics_rows(result.by("group").to_dict(orient="records"), "group")) + "\n")

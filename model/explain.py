@@ -70,9 +70,19 @@ def evidence_impact(inference: Inference, evidence: dict[str, str], top: int = 5
                 "p_without": float(posteriors[j, i]), "p_with": float(full[i]),
                 "likelihood_ratio": ratio, "decibans": decibans,
                 "direction": "supports" if ratio > 1 else "argues against" if ratio < 1 else "neutral",
+                "note": _undefined_ratio(full[i], posteriors[j, i]),
             })
     return pd.DataFrame(records, columns=["finding", "state", "cause", "p_without", "p_with",
-                                          "likelihood_ratio", "decibans", "direction"])
+                                          "likelihood_ratio", "decibans", "direction", "note"])
+
+
+def _undefined_ratio(p_with: float, p_without: float) -> str | None:
+    """Why a likelihood ratio has no finite value (None when it has one)."""
+    if p_with in (0.0, 1.0) and p_with == p_without:
+        return f"undefined: the cause is {'certain' if p_with else 'impossible'} with and without this finding"
+    if p_with in (0.0, 1.0) or p_without in (0.0, 1.0):
+        return "unbounded: the finding makes the cause certain or impossible"
+    return None
 
 
 def _entropy(p: np.ndarray) -> np.ndarray:

@@ -31,7 +31,7 @@ with warnings.catch_warnings():  # pgmpy announces deprecations of modules this 
     from pgmpy.inference import VariableElimination
 
 from .engine import CompiledEngine
-from .errors import ImpossibleEvidenceError
+from .errors import EvidenceError, ImpossibleEvidenceError
 from .network import CALCIFICATION, LESION_CAUSE, Network
 from .priors import OTHER_CAUSES
 
@@ -122,8 +122,7 @@ class Inference:
     def consult(self, evidence: dict[str, str], *, case_id: str | None = None,
                 assumed: tuple[str, ...] = ()) -> Consultation:
         """Posteriors of every condition for this evidence (see the module docstring)."""
-        evidence = dict(evidence)
-        evidence.setdefault(CALCIFICATION, "present")
+        evidence = require_calcification(evidence)
         self.check_possible(evidence)
         network = self.network
         vocabulary = network.priors.vocabulary
@@ -219,6 +218,24 @@ class CompiledInference(Inference):
 
 
 ENGINES = {"compiled": CompiledInference, "pgmpy": ExactInference}
+
+
+def require_calcification(evidence: dict[str, str]) -> dict[str, str]:
+    """The evidence of a consultation, with the calcification present (assumed when unstated).
+
+    Raises
+    ------
+    EvidenceError
+        When the evidence says there is no calcification: a consultation ranks what
+        produced one, so without one there is nothing to rank.
+    """
+    evidence = dict(evidence)
+    if evidence.setdefault(CALCIFICATION, "present") != "present":
+        raise EvidenceError(
+            f"{CALCIFICATION}: '{evidence[CALCIFICATION]}': a consultation ranks what produced a soft-tissue "
+            "calcification, so it needs one (present, assumed when left out). Without a calcification, the "
+            "population figures of each condition are in `calcinosis whatif`.")
+    return evidence
 
 
 def engine_for(network: Network, engine: str = "compiled") -> Inference:

@@ -26,6 +26,7 @@ from . import plots  # noqa: E402
 from .consultation import DEFAULT_DRAWS, DEFAULT_SEED, DISCLAIMER, FullConsultation, run_consultation  # noqa: E402
 from .evidence import Case  # noqa: E402
 from .explain import cause_label  # noqa: E402
+from .paths import inside  # noqa: E402
 from .priors import Priors  # noqa: E402
 
 
@@ -54,7 +55,7 @@ def write_report(priors: Priors, case: Case, out: Path | str = "reports", *, sce
     full = run_consultation(priors, case.evidence, scenario=scenario or case.scenario, case_id=case.id,
                             assumed=case.assumed, engine=engine, draws=draws, seed=seed, sensitivity=True,
                             progress=progress)
-    folder = Path(out) / case.id
+    folder = inside(out, case.id)  # a case id may be a path: it becomes a plain folder name
     folder.mkdir(parents=True, exist_ok=True)
     vocabulary = priors.vocabulary
     figures = {

@@ -9,12 +9,13 @@ which ``calcinosis.cli.main`` turns into a one-paragraph message and exit status
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
+from . import stamp
 from .errors import CalcinosisError, EvidenceError
 from .evidence import load_case, parse_assignments
+from .limits import count
 from .priors import load_priors
 
 FIGURE_SUFFIXES = (".png", ".svg")
@@ -52,6 +53,7 @@ def _walkthrough(args: argparse.Namespace):
 
 
 def cmd_teach(args: argparse.Namespace) -> int:
+    from . import teaching
     from .teaching import render_walkthrough
 
     walk = _walkthrough(args)
@@ -64,8 +66,7 @@ def cmd_teach(args: argparse.Namespace) -> int:
         payload = walk.to_dict()
         if args.figure:
             payload["figure"] = str(args.figure)
-        json.dump(payload, sys.stdout, indent=2)
-        sys.stdout.write("\n")
+        stamp.dump(stamp.stamped(payload, teaching.engine(walk.scenario).network.priors, walk.scenario))
         return 0
     print(render_walkthrough(walk))
     if args.figure:
@@ -93,8 +94,7 @@ def cmd_lesson(args: argparse.Namespace) -> int:
         raise EvidenceError("--ask and --given belong to the lesson d-separation.")
     result = teaching.lesson(args.name, **options)
     if args.json:
-        json.dump(result.to_dict(), sys.stdout, indent=2, default=str)
-        sys.stdout.write("\n")
+        stamp.dump(stamp.stamped(result.to_dict(), teaching.engine(None).network.priors, None))
         return 0
     print(result.render())
     return 0
@@ -139,7 +139,7 @@ def add_commands(sub) -> None:
     teach.add_argument("--order", metavar="ID1,ID2,...", help="findings to add first, in this order")
     teach.add_argument("--scenario", help="population (default: the case's, else general_population)")
     teach.add_argument("--set", action="append", metavar="ID=STATE", help="add or change a finding (repeatable)")
-    teach.add_argument("--top", type=int, default=3, help="hypotheses followed step by step (default 3)")
+    teach.add_argument("--top", type=count("top"), default=3, help="hypotheses followed step by step (1-100, default 3)")
     teach.add_argument("--figure", type=Path, metavar="FILE", help="save the trajectory figure (.png or .svg)")
     teach.add_argument("--json", action="store_true", help="one JSON object: steps and final")
     teach.set_defaults(run=cmd_teach)
@@ -160,5 +160,5 @@ def add_commands(sub) -> None:
     plot.add_argument("--kind", choices=("all", "bars", "trajectory", "odds", "lr"), default="all",
                       help="case: which figure (default all four panels)")
     plot.add_argument("--order", metavar="ID1,ID2,...", help="case: findings to add first")
-    plot.add_argument("--top", type=int, default=3, help="case: hypotheses followed (default 3)")
+    plot.add_argument("--top", type=count("top"), default=3, help="case: hypotheses followed (1-100, default 3)")
     plot.set_defaults(run=cmd_plot)

@@ -128,8 +128,12 @@ def _draws_engine(priors: Priors, scenario, draws: int, seed: int, narrow: float
     from .engine import CompiledEngine
     from .network import build_tables
 
+    from .limits import check_draws_memory
+
     key = (id(priors), getattr(scenario, "id", scenario), draws, seed, narrow)
     if key not in _ENGINES or _ENGINES[key][0] is not priors:
+        entries = sum(a.size for a in build_tables(priors, scenario).arrays.values())
+        check_draws_memory(draws, entries)
         if len(_ENGINES) >= 4:
             _ENGINES.pop(next(iter(_ENGINES)))
         tables = build_tables(priors, scenario, ParameterDraws(priors, draws, seed, narrow))

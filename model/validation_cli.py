@@ -15,7 +15,7 @@ import argparse
 from pathlib import Path
 
 from . import stamp
-from .errors import EvidenceError
+from .limits import count
 from .priors import load_priors
 
 DRAWS, SEED = 1000, 2011
@@ -24,8 +24,6 @@ DRAWS, SEED = 1000, 2011
 def cmd_validate(args: argparse.Namespace) -> int:
     from .targets import PASS_RULE, validate_targets
 
-    if args.draws < 2:
-        raise EvidenceError(f"--draws: must be at least 2 for an interval; got {args.draws}.")
     priors = load_priors()
     if args.report:
         from .modelcard import write_card
@@ -97,7 +95,7 @@ def add_commands(sub) -> None:
     validate.add_argument("--json", action="store_true")
     validate.add_argument("--report", action="store_true", help="write the model card (reports/model-card.md)")
     validate.add_argument("--out", type=Path, default=Path("reports"), help="folder of the model card")
-    validate.add_argument("--draws", type=int, default=DRAWS)
+    validate.add_argument("--draws", type=count("interval_draws"), default=DRAWS, help="2-10,000 (default 1000)")
     validate.add_argument("--seed", type=int, default=SEED)
     validate.set_defaults(run=cmd_validate)
 

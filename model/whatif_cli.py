@@ -10,7 +10,6 @@ YAML file), ``--set key=value`` (repeatable) and ``--do id=state`` (repeatable);
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from contextlib import contextmanager
 from pathlib import Path
@@ -18,8 +17,11 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
+from . import stamp
 from .errors import ScenarioError
+from .network import DEFAULT_SCENARIO
 from .evidence import parse_assignments
+from .limits import count
 
 DISCLAIMER = ("Teaching and decision support only: population figures from published data and stated "
               "judgements, not a diagnosis.")
@@ -132,8 +134,7 @@ def cmd_whatif(args: argparse.Namespace) -> int:
     if args.json:
         payload = summaries[0].to_dict() if len(summaries) == 1 else comparison.to_dict()
         payload["disclaimer"] = DISCLAIMER
-        json.dump(payload, sys.stdout, indent=2)
-        sys.stdout.write("\n")
+        stamp.dump(stamp.stamped(payload, priors, ",".join(names) if args.compare else whatifs[0].id))
         return 0
     out = _console()
     if len(summaries) == 1:
@@ -178,9 +179,9 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     if args.csv:
         table.to_csv(args.csv, index=False)
     if args.json:
-        json.dump({"parameter": args.parameter, "rows": table.to_dict(orient="records"), "draws": args.draws,
-                   "seed": args.seed, "disclaimer": DISCLAIMER}, sys.stdout, indent=2)
-        sys.stdout.write("\n")
+        stamp.dump(stamp.stamped({"parameter": args.parameter, "rows": table.to_dict(orient="records"),
+                                  "draws": args.draws, "seed": args.seed, "disclaimer": DISCLAIMER},
+                                 priors, args.scenario or DEFAULT_SCENARIO))
         return 0
     out = _console()
     view = Table(title=f"Sweep of {args.parameter} ({args.draws} parameter draws)", title_justify="left")
@@ -236,8 +237,8 @@ def add_commands(sub) -> None:
     _scenario_options(whatif)
     whatif.add_argument("--compare", nargs="+", metavar="SCENARIO", help="several scenarios side by side")
     whatif.add_argument("--finding", action="append", metavar="ID", help="show these findings' test values")
-    whatif.add_argument("--top", type=int, default=12, help="finding states shown without --finding (default 12)")
-    whatif.add_argument("--draws", type=int, default=DEFAULT_DRAWS,
+    whatif.add_argument("--top", type=count("top"), default=12, help="finding states shown without --finding (1-100, default 12)")
+    whatif.add_argument("--draws", type=count("interval_draws"), default=DEFAULT_DRAWS,
                         help=f"parameter draws for the intervals (default {DEFAULT_DRAWS})")
     whatif.add_argument("--json", action="store_true", help="one JSON object on standard output")
     whatif.add_argument("--csv", type=Path, help="write every figure as one long table")
@@ -247,13 +248,13 @@ def add_commands(sub) -> None:
     sweep.add_argument("parameter", help="a --set key, e.g. prevalence.chronic_kidney_disease")
     sweep.add_argument("--from", dest="start", type=float, required=True)
     sweep.add_argument("--to", dest="stop", type=float, required=True)
-    sweep.add_argument("--steps", type=int, default=5)
+    sweep.add_argument("--steps", type=count("steps"), default=5, help="2-101 (default 5)")
     sweep.add_argument("--log", action="store_true", help="geometric steps")
     sweep.add_argument("--output", action="append", metavar="TARGET[|ID=STATE,...]",
                        help="e.g. 'metabolic|sedimentation_sign=present', a group, a condition, p_calcification "
                             "(repeatable; default metabolic)")
     _scenario_options(sweep)
-    sweep.add_argument("--draws", type=int, default=DEFAULT_DRAWS)
+    sweep.add_argument("--draws", type=count("interval_draws"), default=DEFAULT_DRAWS, help="2-10,000")
     sweep.add_argument("--figure", type=Path, help="save the figure (.png or .svg)")
     sweep.add_argument("--csv", type=Path)
     sweep.add_argument("--json", action="store_true")
@@ -261,10 +262,10 @@ def add_commands(sub) -> None:
 
     simulate = sub.add_parser("simulate", help="simulate a cohort of patients (forward sampling)")
     _scenario_options(simulate)
-    simulate.add_argument("-n", type=int, default=10_000, help="patients (default 10,000)")
+    simulate.add_argument("-n", type=count("patients"), default=10_000, help="patients (1-10,000,000, default 10,000)")
     simulate.add_argument("--condition-on", action="append", default=[], metavar="ID=STATE",
                           help="evidence every patient matches (repeatable)")
     simulate.add_argument("--method", choices=["rejection", "weighting"], default="rejection")
-    simulate.add_argument("--chunk", type=int, default=100_000, help="patients per chunk (default 100,000)")
+    simulate.add_argument("--chunk", type=count("chunk"), default=100_000, help="patients per chunk (1,000-1,000,000, default 100,000)")
     simulate.add_argument("--out", type=Path, required=True, help="cohort.parquet or cohort.csv")
     simulate.set_defaults(run=cmd_simulate)

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from calcinosis import load_priors
 from calcinosis.cli import main
-from calcinosis.errors import CalcinosisError, ImpossibleEvidenceError
+from calcinosis.errors import CalcinosisError, EvidenceError, ImpossibleEvidenceError
 from calcinosis.evidence import bundled_cases, load_case, parse_assignments
 from calcinosis.vocabulary import load_vocabulary
 
@@ -212,3 +212,74 @@ def test_zz_report_counts(capsys):
         print("\nrobustness inputs tried: " + ", ".join(f"{k} {v}" for k, v in sorted(TRIED.items()))
               + f"; {sum(TRIED.values())} in all")
     assert sum(TRIED.values()) > 0
+
+
+# ------------------------------------------------------------------ limits
+@pytest.mark.parametrize("argv, fragment", [
+    (["consult", "CASE", "--draws", "100000000"], "--draws: must lie from 1 to 10,000"),
+    (["consult", "CASE", "--top", "0"], "--top: must lie from 1 to 100"),
+    (["consult", "CASE", "--top", "-3"], "--top: must lie from 1 to 100"),
+    (["consult", "CASE", "--draws", "many"], "expected a whole number"),
+    (["validate", "--draws", "1"], "--draws: must lie from 2 to 10,000"),
+    (["sweep", "prevalence.gout", "--from", "0.01", "--to", "0.02", "--steps", "1"], "--steps: must lie from 2 to 101"),
+    (["simulate", "-n", "0", "--out", "x.csv"], "-n: must lie from 1 to 10,000,000"),
+])
+def test_counts_outside_their_range_are_refused(capsys, argv, fragment):
+    case = str(next(p for p in bundled_cases() if "fig01" in p.name))
+    with pytest.raises(SystemExit) as stop:
+        main([case if a == "CASE" else a for a in argv])
+    assert stop.value.code == 2
+    err = capsys.readouterr().err
+    assert fragment in err and "Traceback" not in err
+
+
+def test_draws_beyond_the_memory_budget_are_refused_up_front(monkeypatch, priors):
+    from calcinosis.uncertainty import posterior_intervals
+
+    monkeypatch.setenv("CALCINOSIS_MEMORY_BUDGET_MB", "50")
+    with pytest.raises(EvidenceError, match=r"above the memory budget of 50 MB; use at most \d+ draws"):
+        posterior_intervals(priors, "general_adult", {}, draws=5000, seed=1)
+    monkeypatch.setenv("CALCINOSIS_MEMORY_BUDGET_MB", "lots")
+    with pytest.raises(EvidenceError, match="CALCINOSIS_MEMORY_BUDGET_MB"):
+        posterior_intervals(priors, "general_adult", {}, draws=5001, seed=1)
+
+
+# ------------------------------------------------------------------ file names
+@pytest.mark.parametrize("case_id", [
+    "/etc/passwd_report", "../../../escape", "..", "a/../../b", "fig\u2215slash", "fig\uff0fwide", "CON", "nul",
+    "x" * 500, "ünïcødé", "",
+])
+def test_no_report_is_written_outside_its_folder(tmp_path, capsys, case_id):
+    from calcinosis.paths import file_stem
+
+    out = tmp_path / "out"
+    case = tmp_path / "case.yaml"
+    case.write_text(yaml.safe_dump({"id": case_id, "title": "t", "source": "s", "evidence": {"serum_calcium": "high"}}))
+    assert main(["report", str(case), "--out", str(out), "--draws", "10"]) == 0
+    written = [p for p in tmp_path.rglob("*") if p.is_file() and p != case]
+    assert written and all(out in p.parents for p in written)
+    stem = file_stem(case_id)
+    assert (out / stem).is_dir() and len(stem) <= 80 and stem.lower() not in {"con", "nul", ".."}
+
+
+def test_a_consultation_without_a_calcification_is_refused_alike_on_the_command_line_and_the_page(tmp_path, capsys):
+    from calcinosis.web import service
+
+    case = tmp_path / "case.yaml"
+    case.write_text("id: x\ntitle: t\nsource: s\nevidence: {soft_tissue_calcification: absent, sex: male}\n")
+    assert main(["consult", str(case), "--json"]) == 2
+    err = capsys.readouterr().err
+    assert "ranks what produced a soft-tissue calcification" in err
+    with pytest.raises(EvidenceError, match="ranks what produced a soft-tissue calcification"):
+        service._evidence({"soft_tissue_calcification": "absent"})
+
+
+def test_json_is_strict_when_every_condition_is_absent(tmp_path, capsys, priors):
+    case = tmp_path / "case.yaml"
+    case.write_text(yaml.safe_dump({"id": "x", "title": "t", "source": "s",
+                                    "evidence": {c: "absent" for c in priors.vocabulary.conditions}}))
+    assert main(["consult", str(case), "--json", "--draws", "20"]) == 0
+    payload = json.loads(capsys.readouterr().out, parse_constant=lambda c: pytest.fail(f"{c} in JSON"))
+    assert payload["other_causes"]["p_cause"] == pytest.approx(1.0)
+    undefined = [r for r in payload["evidence_impact"] if r["likelihood_ratio"] is None]
+    assert undefined and all(r["note"] for r in undefined)

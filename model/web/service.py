@@ -19,7 +19,6 @@ Computations hold one lock: the engines and their caches are shared and not thre
 
 from __future__ import annotations
 
-import re
 import tempfile
 import threading
 from functools import lru_cache
@@ -33,8 +32,9 @@ from ..engine import CompiledEngine
 from ..errors import CalcinosisError, EvidenceError, PriorsError, ScenarioError, allowed, suggestion
 from ..evidence import Case, bundled_cases, case_from_mapping
 from ..explain import evidence_impact
-from ..inference import engine_for
+from ..inference import engine_for, require_calcification
 from ..network import CALCIFICATION, LESION_CAUSE, PointValues, build_network, build_tables, get_scenario
+from ..paths import file_stem
 from ..priors import OTHER_CAUSES, Priors, load_priors, row_interval
 from ..uncertainty import ParameterDraws
 from ..yamlio import parse_yaml
@@ -47,7 +47,6 @@ MAX_SWEEP_POINTS = 12
 MAX_UPLOAD_BYTES = 100_000  # a case file is a few hundred bytes; this leaves room for long notes
 CATEGORY_TITLES = {"context": "Context and risk factors", "clinical": "Clinical", "laboratory": "Laboratory",
                    "imaging": "Imaging"}
-SAFE_ID = re.compile(r"^[A-Za-z0-9_-]{1,80}$")
 
 LOCK = threading.RLock()
 
@@ -68,8 +67,7 @@ def _scenario_id(name: str | None) -> str:
 
 def _evidence(raw) -> dict[str, str]:
     evidence = priors().vocabulary.check_evidence(raw or {}, "page evidence")
-    if evidence.get(CALCIFICATION, "present") != "present":
-        raise EvidenceError(f"{CALCIFICATION} must be 'present': the page asks what produced a calcification.")
+    require_calcification(evidence)
     return evidence
 
 
@@ -167,7 +165,7 @@ def consultation_report(scenario: str | None, raw_evidence, case: dict | None = 
     """The HTML consultation report (by default with the default draws) and a file name for the download."""
     evidence = _evidence(raw_evidence)
     case = case or {}
-    case_id = case.get("id") if isinstance(case.get("id"), str) and SAFE_ID.match(case["id"]) else "web_consultation"
+    case_id = file_stem(case.get("id") if isinstance(case.get("id"), str) else "", fallback="web_consultation")
     title = case.get("title") if isinstance(case.get("title"), str) else "Consultation from the web page"
     source = case.get("source") if isinstance(case.get("source"), str) else "Evidence entered on the web page"
     assumed = tuple(a for a in case.get("assumed") or () if isinstance(a, str) and a in evidence)

@@ -118,7 +118,8 @@ def test_report_names_only_safe_files(server):
     body = json.dumps({"evidence": {"sex": "male"}, "case": {"id": "../../escape", "title": "T"}}).encode()
     status, headers, html = _post(server + "/api/report", body)
     assert status == 200
-    assert 'filename="calcinosis_report_web_consultation.html"' in headers["Content-Disposition"]
+    # The one sanitiser of calcinosis.paths: the id keeps only its safe characters.
+    assert 'filename="calcinosis_report_escape.html"' in headers["Content-Disposition"]
     assert b"not a diagnosis" in html
     assert not list(Path(".").glob("escape*")) and not (Path("..") / "escape").exists()
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 import pandas as pd
@@ -42,12 +43,22 @@ class Corpus:
     def __len__(self) -> int:
         return len(self.cases)
 
-    @property
+    @cached_property
     def publications(self) -> dict[str, list[Case]]:
         out: dict[str, list[Case]] = {}
         for case in self.cases:
             out.setdefault(case.publication, []).append(case)
         return out
+
+    def publication_of(self, case: Case) -> str | None:
+        """The publication of this corpus that a case (from here or elsewhere) comes from,
+        matched by key, DOI, PMID or URL; ``None`` when the corpus does not hold it."""
+        if case.publication is None:
+            return None
+        if case.publication in self.publications:
+            return case.publication
+        wanted = locators(case)
+        return next((key for key, members in self.publications.items() if wanted & locators(members[0])), None)
 
     # -- coverage ---------------------------------------------------------------
     def per_condition(self) -> pd.DataFrame:
@@ -116,6 +127,12 @@ def _locator(citation: dict) -> str:
     return str(citation.get("url", ""))
 
 
+def locators(case: Case) -> set[str]:
+    """The case's DOI, PMID and URL as comparable keys (``doi:10.x/...``, lower case, no trailing slash)."""
+    citation = case.citation or {}
+    return {f"{k}:{str(citation[k]).strip().lower().rstrip('/')}" for k in ("doi", "pmid", "url") if citation.get(k)}
+
+
 def _normalised(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", " ", text.lower()).strip()
 
@@ -168,12 +185,9 @@ def _check_duplicates(cases: list[Case]) -> None:
         if case.id in ids:
             raise EvidenceError(f"{case.path}: id: '{case.id}' is also the id of {ids[case.id].path}.")
         ids[case.id] = case
-        for field in ("doi", "pmid", "url"):
-            value = (case.citation or {}).get(field)
-            if not value:
-                continue
-            key = f"{field}:{value.strip().lower().rstrip('/')}"
+        for key in sorted(locators(case)):
             if by_locator.setdefault(key, case.publication) != case.publication:
+                field, value = key.split(":", 1)
                 raise EvidenceError(f"{case.path}: publication: '{case.publication}' has the {field} {value} of "
                                     f"publication '{by_locator[key]}'; one publication has one key.")
         description = (case.publication, _normalised(case.title), tuple(sorted(case.evidence.items())))

@@ -192,24 +192,6 @@ def _case_scenario(case: Case, scenario_from_case: bool) -> str:
     return (case.scenario if scenario_from_case and case.scenario else None) or DEFAULT_SCENARIO
 
 
-def _locators(case: Case) -> set[str]:
-    citation = case.citation or {}
-    return {f"{k}:{str(citation[k]).strip().lower().rstrip('/')}" for k in ("doi", "pmid", "url") if citation.get(k)}
-
-
-def learning_publication(case: Case, corpus: Corpus | None) -> str | None:
-    """The publication of the learning corpus that a case comes from, if any (by key or locator)."""
-    if corpus is None or case.publication is None:
-        return None
-    if case.publication in corpus.publications:
-        return case.publication
-    wanted = _locators(case)
-    for key, members in corpus.publications.items():
-        if wanted & _locators(members[0]):
-            return key
-    return None
-
-
 def stack_tables(tables: list[Tables]) -> Tables:
     """The tables of several models of one structure as one set with a leading model axis
     (the engine's draw axis); a table that is the same in every model keeps a leading 1."""
@@ -249,7 +231,7 @@ def evaluate(priors: Priors, cases: list[Case], corpus: Corpus | None, *, scenar
     conditions = list(vocabulary.conditions)
     causes = [*conditions, OTHER_CAUSES]
     learning_cases = corpus.cases if corpus is not None and priors.learning is not None else []
-    home = {c.id: learning_publication(c, corpus) if learning_cases else None for c in cases}
+    home = {c.id: corpus.publication_of(c) if learning_cases else None for c in cases}
     records, rows_by_protocol, misses = [], {p: [] for p in PROTOCOLS}, []
     for scenario_id in sorted({_case_scenario(c, scenario_from_case) for c in cases}):
         members = [c for c in cases if _case_scenario(c, scenario_from_case) == scenario_id]

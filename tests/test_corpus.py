@@ -190,8 +190,6 @@ def test_a_case_is_never_scored_by_a_model_that_saw_its_publication(priors, corp
 
 
 def test_a_case_outside_the_corpus_is_matched_by_its_doi(priors, corpus, tmp_path):
-    from calcinosis.evaluation import learning_publication
-
     case = next(c for c in corpus.cases if c.citation.get("doi"))
     data = yaml.safe_load(case.path.read_text())
     data["publication"] = "renamed_key"
@@ -199,7 +197,7 @@ def test_a_case_outside_the_corpus_is_matched_by_its_doi(priors, corpus, tmp_pat
     path = tmp_path / "renamed_key_1.yaml"
     path.write_text(yaml.safe_dump(data))
     other = load_corpus(tmp_path, corpus.vocabulary)
-    assert learning_publication(other.cases[0], corpus) == case.publication
+    assert corpus.publication_of(other.cases[0]) == case.publication
 
 
 # --------------------------------------------------------------------------- figures users read

@@ -18,7 +18,8 @@ from rich.console import Console
 from rich.table import Table
 
 from . import __version__, stamp
-from .consultation import DEFAULT_DRAWS, DEFAULT_SEED, DISCLAIMER, run_consultation
+from .api import Model
+from .consultation import DEFAULT_DRAWS, DEFAULT_SEED, DISCLAIMER
 from .errors import CalcinosisError, EvidenceError
 from .evidence import load_case, parse_assignments
 from .inference import ENGINES, Inference, engine_for
@@ -64,9 +65,9 @@ def cmd_consult(args: argparse.Namespace) -> int:
     evidence = dict(case.evidence)
     evidence.update(parse_assignments(args.set, priors.vocabulary))
     with progress_steps(4, "consultation") as step:
-        full = run_consultation(priors, evidence, scenario=args.scenario or case.scenario, case_id=case.id,
-                                assumed=case.assumed, engine=args.engine, draws=args.draws, seed=args.seed,
-                                progress=step)
+        model = Model(priors, args.scenario or case.scenario)
+        full = model.consult(evidence, case_id=case.id, assumed=case.assumed, engine=args.engine,
+                             draws=args.draws, seed=args.seed, progress=step)
     result = full.result
     if args.json:
         payload = full.to_dict(case={"id": case.id, "title": case.title, "source": case.source,
@@ -85,7 +86,7 @@ def cmd_consult(args: argparse.Namespace) -> int:
     for column, justify in (("#", "right"), ("condition", "left"), ("group", "left"), ("p_cause", "right"),
                             ("90% interval", "right"), ("p_present", "right"), ("prior", "right")):
         table.add_column(column, justify=justify)
-    differential = full.differential()
+    differential = full.differential
     rows = differential if args.all else differential.head(args.top)
     for rank, row in enumerate(rows.itertuples(), start=1):
         table.add_row(str(rank), row.label, priors.vocabulary.groups[row.group], _percent(row.p_cause),
@@ -97,7 +98,7 @@ def cmd_consult(args: argparse.Namespace) -> int:
     groups = Table(title="Pathogenetic groups", title_justify="left")
     for column, justify in (("group", "left"), ("p_cause", "right"), ("90% interval", "right"), ("prior", "right")):
         groups.add_column(column, justify=justify)
-    for row in full.groups().itertuples():
+    for row in full.groups.itertuples():
         groups.add_row(row.label, _percent(row.p_cause), _interval(row.low, row.high), _percent(row.prior_cause))
     out.print(groups)
     _print_impact(out, full, priors)
@@ -111,7 +112,7 @@ def cmd_consult(args: argparse.Namespace) -> int:
 
 def _print_impact(out: Console, full, priors) -> None:
     leader = full.result.leader
-    impact = full.impact[full.impact["cause"] == leader]
+    impact = full.evidence_impact[full.evidence_impact["cause"] == leader]
     if impact.empty:
         return
     table = Table(title=f"Evidence impact on the leader ({priors.vocabulary.conditions[leader]['label']}): "
@@ -132,7 +133,7 @@ def _print_tests(out: Console, full, priors, top: int = 5) -> None:
     for column, justify in (("test", "left"), ("gain (bits)", "right"), ("P(changes leader)", "right"),
                             ("results: probability -> leader's p_cause", "left")):
         table.add_column(column, justify=justify, overflow="fold")
-    for row in full.tests.head(top).itertuples():
+    for row in full.next_tests.head(top).itertuples():
         results = "; ".join(f"{r['state']} {_percent(r['probability'])} -> {_percent(r['leader_p_cause'])}"
                             for r in row.results)
         table.add_row(row.finding, f"{row.information_gain:.3f}", _percent(row.p_change_leader), results)

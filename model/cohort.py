@@ -30,6 +30,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import EvidenceError, ImpossibleEvidenceError, ScenarioError
+from .extras import require
 from .network import LESION_CAUSE, Tables
 from .priors import Priors
 from .scenarios import WhatIf, build_whatif
@@ -70,6 +71,7 @@ class Cohort:
         """Write ``.parquet`` (pyarrow) or ``.csv``."""
         path = Path(path)
         if path.suffix == ".parquet":
+            require("pyarrow", f"--out {path.name} (Parquet)")
             self.frame.to_parquet(path, index=False)
         elif path.suffix == ".csv":
             self.frame.to_csv(path, index=False)

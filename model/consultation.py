@@ -1,8 +1,8 @@
 """The uncertainty-aware consultation: differential, intervals, why, and what next.
 
 One function, :func:`run_consultation`, answers a clinician's three questions for one
-patient and returns plain data (pandas DataFrames in a dataclass), used by the command
-line, the report and the web page alike:
+patient and returns plain data (pandas DataFrames in a dataclass); ``calcinosis.Model``
+calls it for the command line, the report and the web page alike:
 
 * how likely is each cause, and how sure are we: exact posteriors with the median and a
   90% interval over parameter draws (``uncertainty.posterior_intervals``);
@@ -16,21 +16,17 @@ from __future__ import annotations
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from functools import cached_property
 
 import pandas as pd
 
 from . import __version__
 from .explain import evidence_impact, next_tests
-from .inference import Consultation, engine_for, require_calcification
-from .network import build_network
-from .priors import Priors
+from .inference import Consultation, Inference, require_calcification
 from .sensitivity import one_way
 from .uncertainty import posterior_intervals
 
-DISCLAIMER = ("Decision support and teaching only: this is not a diagnosis. The probabilities come from "
-              "published figures and stated judgements and must be weighed by a clinician who knows the patient.")
-DEFAULT_DRAWS = 1000
-DEFAULT_SEED = 2011  # the source review's year: any fixed seed makes runs reproducible
+from .defaults import DEFAULT_DRAWS, DEFAULT_SEED, DISCLAIMER  # noqa: F401 (re-exported)
 
 
 @dataclass
@@ -39,14 +35,15 @@ class FullConsultation:
 
     result: Consultation
     intervals: pd.DataFrame
-    impact: pd.DataFrame
-    tests: pd.DataFrame
+    evidence_impact: pd.DataFrame
+    next_tests: pd.DataFrame
     sensitivity: pd.DataFrame | None
     draws: int
     seed: int
     engine: str
     priors_sha256: str
 
+    @cached_property
     def differential(self) -> pd.DataFrame:
         """The differential with intervals: id, label, group, p_cause, low, high, median,
         p_present, p_present_low, p_present_high, prior_cause."""
@@ -60,7 +57,9 @@ class FullConsultation:
         table["p_present_high"] = table["id"].map(present["high"])
         return table
 
+    @cached_property
     def groups(self) -> pd.DataFrame:
+        """The pathogenetic groups: id, label, p_cause, prior_cause, low, high."""
         table = self.result.groups.copy()
         cause = self.intervals[self.intervals["measure"] == "p_cause"].set_index("id")
         table["low"] = table["id"].map(cause["low"])
@@ -77,10 +76,10 @@ class FullConsultation:
             {"id": r.id, "label": r.label, "group": r.group, "p_cause": r.p_cause, "p_present": r.p_present,
              "prior_cause": r.prior_cause, "interval": [r.low, r.high], "median": r.median,
              "p_present_interval": [r.p_present_low, r.p_present_high]}
-            for r in self.differential().itertuples()
+            for r in self.differential.itertuples()
         ]
         groups = [{"id": r.id, "label": r.label, "p_cause": r.p_cause, "prior_cause": r.prior_cause,
-                   "interval": [r.low, r.high]} for r in self.groups().itertuples()]
+                   "interval": [r.low, r.high]} for r in self.groups.itertuples()]
         payload = {
             "case": case if case is not None else self.result.case_id,
             "scenario": self.result.scenario,
@@ -89,8 +88,8 @@ class FullConsultation:
             "differential": differential,
             "groups": groups,
             "other_causes": {**self.result.other_causes, "interval": list(self.other_interval())},
-            "evidence_impact": self.impact.to_dict(orient="records"),
-            "next_tests": self.tests.to_dict(orient="records"),
+            "evidence_impact": self.evidence_impact.to_dict(orient="records"),
+            "next_tests": self.next_tests.to_dict(orient="records"),
             "draws": self.draws, "seed": self.seed, "engine": self.engine,
             "version": __version__, "priors_sha256": self.priors_sha256,
         }
@@ -99,32 +98,19 @@ class FullConsultation:
         return payload
 
 
-_ENGINES_BY_SCENARIO: dict[tuple, tuple] = {}
+def run_consultation(inference: Inference, evidence: dict[str, str], *, case_id: str | None = None,
+                     assumed: tuple[str, ...] = (), draws: int = DEFAULT_DRAWS, seed: int = DEFAULT_SEED,
+                     sensitivity: bool = False, progress: Callable[[str], None] | None = None) -> FullConsultation:
+    """Run every part of a consultation (see the module docstring) with an engine of one network.
 
-
-def _scenario_engine(priors: Priors, scenario: str | None, engine: str):
-    """The network and engine of a scenario, built once per priors object (a web page or a
-    notebook consults the same scenario many times; the compiled plans are cached too)."""
-    key = (id(priors), scenario, engine)
-    if key not in _ENGINES_BY_SCENARIO or _ENGINES_BY_SCENARIO[key][0] is not priors:
-        network = build_network(priors, scenario)
-        _ENGINES_BY_SCENARIO[key] = (priors, network, engine_for(network, engine))
-    return _ENGINES_BY_SCENARIO[key][1:]
-
-
-def run_consultation(priors: Priors, evidence: dict[str, str], *, scenario: str | None = None,
-                     case_id: str | None = None, assumed: tuple[str, ...] = (), engine: str = "compiled",
-                     draws: int = DEFAULT_DRAWS, seed: int = DEFAULT_SEED, sensitivity: bool = False,
-                     progress: Callable[[str], None] | None = None) -> FullConsultation:
-    """Run every part of a consultation (see the module docstring).
-
-    ``engine`` chooses the engine of the exact posteriors, the impact and the next tests
-    ('compiled' or the 'pgmpy' reference); the parameter draws always go through the
-    compiled engine, which evaluates them all at once.
+    The engine ('compiled' or the 'pgmpy' reference) gives the exact posteriors, the impact
+    and the next tests; the parameter draws always go through the compiled engine, which
+    evaluates them all at once. Use ``calcinosis.Model.consult``, which owns the engines.
     """
     step = progress or (lambda _: None)
     evidence = require_calcification(evidence)
-    network, inference = _scenario_engine(priors, scenario, engine)
+    network = inference.network
+    priors = network.priors
     step("exact posteriors")
     result = inference.consult(evidence, case_id=case_id, assumed=assumed)
     # The draws and the next tests are independent and spend their time in numpy, which
@@ -141,4 +127,4 @@ def run_consultation(priors: Priors, evidence: dict[str, str], *, scenario: str 
     if sensitivity:
         step("one-way sensitivity")
         table = one_way(priors, network.scenario, evidence)
-    return FullConsultation(result, intervals, impact, tests, table, draws, seed, engine, priors.checksum)
+    return FullConsultation(result, intervals, impact, tests, table, draws, seed, inference.name, priors.checksum)

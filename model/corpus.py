@@ -20,16 +20,12 @@ from pathlib import Path
 import pandas as pd
 
 from .errors import EvidenceError, allowed
+from .resources import corpus_dir
 from .evidence import CORPUS_KEYS, Case, case_from_mapping
 from .vocabulary import Vocabulary, load_vocabulary
 from .yamlio import read_yaml
 
 SCENARIOS_OF_ORIGIN = ("paediatric", "dialysis_unit")  # the populations a published patient may come from
-
-
-def corpus_dir() -> Path:
-    """The bundled corpus, ``evidence_examples/published``."""
-    return Path(__file__).resolve().parent.parent / "evidence_examples" / "published"
 
 
 @dataclass

@@ -72,7 +72,7 @@ def cmd_corpus(args: argparse.Namespace) -> int:
 
 def cmd_learn(args: argparse.Namespace) -> int:
     from .learning import count_corpus, write_counts
-    from .vocabulary import priors_dir
+    from .resources import priors_dir
 
     priors = load_priors(counts=False)
     if priors.learning is None:

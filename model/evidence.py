@@ -16,13 +16,16 @@ the closest key suggested.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 from .errors import EvidenceError, allowed, suggestion
+from .resources import cases_dir, priors_dir
 from .vocabulary import Vocabulary, load_vocabulary
 from .yamlio import read_yaml
 
+SCENARIO_SETTINGS = ("prevalence", "occurrence", "population")  # prefixes of a population's --set keys
 CASE_KEYS = ("id", "title", "source", "reference", "scenario", "evidence", "assumed", "diagnosis", "note",
              "publication", "citation", "extraction", "confirmation", "comorbid")
 REQUIRED_KEYS = ("id", "title", "source", "evidence")
@@ -71,6 +74,8 @@ def load_case(path: Path | str, vocabulary: Vocabulary | None = None) -> Case:
     """
     vocabulary = vocabulary or load_vocabulary()
     path = Path(path)
+    if not path.exists() and path.parent == Path(".") and (cases_dir() / f"{path.stem}.yaml").is_file():
+        path = cases_dir() / f"{path.stem}.yaml"  # a bundled case named by its file name, from anywhere
     data = read_yaml(path, EvidenceError, "case file")
     return case_from_mapping(data, vocabulary, str(path), path)
 
@@ -98,6 +103,11 @@ def case_from_mapping(data: Any, vocabulary: Vocabulary, name: str, path: Path |
         if key not in evidence:
             raise EvidenceError(f"{name}: assumed: '{key}' is not a key of the evidence. Allowed: "
                                 f"{allowed(evidence)}.{suggestion(key, evidence)}")
+    reference = data.get("reference")
+    if reference is not None and reference not in (keys := reference_keys()):
+        raise EvidenceError(f"{name}: reference: '{reference}' is not a key of priors/references.yaml."
+                            f"{suggestion(reference, keys)} Give the source in 'source' (and 'citation') "
+                            "when it is not one of the priors' references.")
     diagnosis = data.get("diagnosis")
     if diagnosis is not None and diagnosis not in vocabulary.conditions:
         raise EvidenceError(f"{name}: diagnosis: '{diagnosis}' is not a condition id. Allowed: "
@@ -122,7 +132,7 @@ def case_from_mapping(data: Any, vocabulary: Vocabulary, name: str, path: Path |
     return Case(
         id=data["id"], title=data["title"], source=data["source"], evidence=evidence,
         assumed=tuple(assumed), scenario=data.get("scenario"), diagnosis=diagnosis,
-        reference=data.get("reference"), note=data.get("note"), publication=data.get("publication"),
+        reference=reference, note=data.get("note"), publication=data.get("publication"),
         citation=citation, extraction=extraction, confirmation=confirmation, comorbid=tuple(comorbid), path=path,
     )
 
@@ -160,6 +170,17 @@ def _extraction(value: Any, evidence: dict[str, str], name: str) -> dict[str, st
     return dict(value)
 
 
+def reference_keys() -> tuple[str, ...]:
+    """The keys of the priors' references, which a case file's ``reference`` must name."""
+    return _reference_keys(priors_dir() / "references.yaml")
+
+
+@lru_cache(maxsize=4)
+def _reference_keys(path: Path) -> tuple[str, ...]:
+    data = read_yaml(path, EvidenceError, "references")
+    return tuple(data) if isinstance(data, dict) else ()
+
+
 def parse_assignments(items: list[str] | None, vocabulary: Vocabulary, where: str = "--set") -> dict[str, str]:
     """Parse ``id=state`` strings (from the command line) into checked evidence."""
     evidence: dict[str, str] = {}
@@ -167,11 +188,16 @@ def parse_assignments(items: list[str] | None, vocabulary: Vocabulary, where: st
         if not isinstance(item, str) or item.count("=") != 1:
             raise EvidenceError(f"{where}: expected 'id=state' (e.g. serum_phosphate=high); got {item!r}.")
         key, state = (part.strip() for part in item.split("="))
+        if "." in key and key.split(".")[0] in SCENARIO_SETTINGS:
+            raise EvidenceError(
+                f"{where} {item!r}: '{key.split('.')[0]}.' changes the population, which is a what-if question: "
+                f"`calcinosis whatif`, `sweep` and `simulate` take it with --set; here --set takes evidence "
+                "(id=state, e.g. serum_phosphate=high), and --scenario takes a population (a preset or a YAML file).")
         evidence.update(vocabulary.check_evidence({key: state}, f"{where} {item!r}"))
     return evidence
 
 
 def bundled_cases(folder: Path | str | None = None) -> list[Path]:
     """The case files shipped in ``evidence_examples/``."""
-    folder = Path(folder) if folder else Path(__file__).resolve().parent.parent / "evidence_examples"
+    folder = Path(folder) if folder else cases_dir()
     return sorted(folder.glob("*.yaml"))

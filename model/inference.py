@@ -30,6 +30,7 @@ with warnings.catch_warnings():  # pgmpy announces deprecations of modules this 
     warnings.simplefilter("ignore", FutureWarning)
     from pgmpy.inference import VariableElimination
 
+from .defaults import ENGINE_NAMES
 from .engine import CompiledEngine
 from .errors import EvidenceError, ImpossibleEvidenceError
 from .network import CALCIFICATION, LESION_CAUSE, Network
@@ -122,7 +123,7 @@ class Inference:
     def consult(self, evidence: dict[str, str], *, case_id: str | None = None,
                 assumed: tuple[str, ...] = ()) -> Consultation:
         """Posteriors of every condition for this evidence (see the module docstring)."""
-        evidence = require_calcification(evidence)
+        evidence = require_calcification(self.network.priors.vocabulary.check_evidence(evidence))
         self.check_possible(evidence)
         network = self.network
         vocabulary = network.priors.vocabulary
@@ -218,6 +219,7 @@ class CompiledInference(Inference):
 
 
 ENGINES = {"compiled": CompiledInference, "pgmpy": ExactInference}
+assert tuple(ENGINES) == ENGINE_NAMES
 
 
 def require_calcification(evidence: dict[str, str]) -> dict[str, str]:

@@ -38,13 +38,13 @@ with warnings.catch_warnings():  # pgmpy announces deprecations of modules this 
     from pgmpy.models import DiscreteBayesianNetwork
 
 from . import canonical
+from .defaults import DEFAULT_SCENARIO  # noqa: F401 (re-exported)
 from .errors import PriorsError, ScenarioError, allowed, suggestion
 from .priors import OTHER_CAUSES, GivenRow, Priors, Row, Scenario, scenario_priors
 from .vocabulary import CONDITION_STATES
 
 LESION_CAUSE = "lesion_cause"
 CALCIFICATION = "soft_tissue_calcification"
-DEFAULT_SCENARIO = "general_population"
 # A noisy-MAX node with more causes than this is divorced into a chain of links.
 MAX_FULL_TABLE_CAUSES = 3
 STRICT = 1e-9

@@ -27,7 +27,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from .errors import PriorsError, allowed, suggestion
 from .yamlio import read_yaml
-from .vocabulary import CONDITION_STATES, Vocabulary, load_vocabulary, priors_dir
+from .resources import priors_dir
+from .vocabulary import CONDITION_STATES, Vocabulary, load_vocabulary
 
 Kind = Literal["literature", "derived", "judgement"]
 OTHER_CAUSES = "other_causes"

@@ -23,7 +23,8 @@ from matplotlib.figure import Figure  # noqa: E402
 
 from . import __version__  # noqa: E402
 from . import plots  # noqa: E402
-from .consultation import DEFAULT_DRAWS, DEFAULT_SEED, DISCLAIMER, FullConsultation, run_consultation  # noqa: E402
+from .api import Model  # noqa: E402
+from .consultation import DEFAULT_DRAWS, DEFAULT_SEED, DISCLAIMER, FullConsultation  # noqa: E402
 from .evidence import Case  # noqa: E402
 from .explain import cause_label  # noqa: E402
 from .paths import inside  # noqa: E402
@@ -52,16 +53,16 @@ def write_report(priors: Priors, case: Case, out: Path | str = "reports", *, sce
                  draws: int = DEFAULT_DRAWS, seed: int = DEFAULT_SEED, engine: str = "compiled",
                  progress=None) -> Report:
     """Run the full consultation of ``case`` and write its HTML and Markdown report."""
-    full = run_consultation(priors, case.evidence, scenario=scenario or case.scenario, case_id=case.id,
-                            assumed=case.assumed, engine=engine, draws=draws, seed=seed, sensitivity=True,
-                            progress=progress)
+    full = Model(priors, scenario or case.scenario).consult(
+        case.evidence, case_id=case.id, assumed=case.assumed, engine=engine, draws=draws, seed=seed,
+        sensitivity=True, progress=progress)
     folder = inside(out, case.id)  # a case id may be a path: it becomes a plain folder name
     folder.mkdir(parents=True, exist_ok=True)
     vocabulary = priors.vocabulary
     figures = {
-        "differential": plots.draw_differential(full.differential(), top=10),
-        "groups": plots.draw_groups(full.groups()),
-        "impact": plots.draw_impact(full.impact, full.result.leader,
+        "differential": plots.draw_differential(full.differential, top=10),
+        "groups": plots.draw_groups(full.groups),
+        "impact": plots.draw_impact(full.evidence_impact, full.result.leader,
                                     title=f"What moved {cause_label(vocabulary, full.result.leader)}"),
         "tornado": plots.draw_tornado(full.sensitivity.head(10),
                                       title=f"What p_cause of {cause_label(vocabulary, full.result.leader)} hinges on"),
@@ -91,7 +92,7 @@ def _sections(priors: Priors, case: Case, full: FullConsultation) -> dict:
          ("assumed in every consultation" if k not in case.evidence else "yes")]
         for k, v in full.result.evidence.items()]
     differential = [["#", "condition", "group", "p_cause", "90% interval", "p_present", "prior"]]
-    for rank, r in enumerate(full.differential().head(10).itertuples(), start=1):
+    for rank, r in enumerate(full.differential.head(10).itertuples(), start=1):
         differential.append([str(rank), r.label, vocabulary.groups[r.group], _pct(r.p_cause),
                              f"{_pct(r.low)} - {_pct(r.high)}", _pct(r.p_present), _pct(r.prior_cause)])
     low, high = full.other_interval()
@@ -99,14 +100,14 @@ def _sections(priors: Priors, case: Case, full: FullConsultation) -> dict:
                          f"{_pct(low)} - {_pct(high)}", "", _pct(full.result.other_causes["prior_cause"])])
     groups = [["group", "p_cause", "90% interval", "prior"]] + [
         [r.label, _pct(r.p_cause), f"{_pct(r.low)} - {_pct(r.high)}", _pct(r.prior_cause)]
-        for r in full.groups().itertuples()]
+        for r in full.groups.itertuples()]
     leader = full.result.leader
-    impact_rows = full.impact[full.impact["cause"] == leader].sort_values("decibans", ascending=False)
+    impact_rows = full.evidence_impact[full.evidence_impact["cause"] == leader].sort_values("decibans", ascending=False)
     impact = [["finding", "likelihood ratio", "decibans", "p_cause without it", "effect"]] + [
         [f"{r.finding} = {r.state}", f"{r.likelihood_ratio:.3g}", f"{r.decibans:+.1f}", _pct(r.p_without), r.direction]
         for r in impact_rows.itertuples()]
     tests = [["test", "information gain (bits)", "P(result changes the leader)", "results: probability -> leader's p_cause"]]
-    for r in full.tests.head(5).itertuples():
+    for r in full.next_tests.head(5).itertuples():
         tests.append([r.finding, f"{r.information_gain:.3f}", _pct(r.p_change_leader),
                       "; ".join(f"{x['state']} {_pct(x['probability'])} -> {_pct(x['leader_p_cause'])}" for x in r.results)])
     top = full.sensitivity.head(10)

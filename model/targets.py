@@ -26,7 +26,7 @@ from .errors import PriorsError, allowed, suggestion
 from .network import build_tables, get_scenario
 from .priors import Priors
 from .uncertainty import _draws_engine
-from .vocabulary import priors_dir
+from .resources import priors_dir
 from .yamlio import read_yaml
 
 TARGETS_FILE = "targets.yaml"

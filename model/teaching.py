@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from functools import lru_cache
 from pathlib import Path
 from typing import Sequence
 
@@ -34,11 +33,12 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 
+from .api import bundled_model
 from .errors import CalcinosisError, EvidenceError, allowed, suggestion
 from .evidence import Case, bundled_cases, load_case
 from .inference import Inference, engine_for
-from .network import CALCIFICATION, DEFAULT_SCENARIO, LESION_CAUSE, Network, build_network
-from .priors import OTHER_CAUSES, load_priors
+from .network import CALCIFICATION, DEFAULT_SCENARIO, LESION_CAUSE, Network
+from .priors import OTHER_CAUSES
 
 DISCLAIMER = ("Teaching material and decision support only: this is not a diagnosis. The probabilities come "
               "from published figures and stated judgements, and must be weighed by a clinician.")
@@ -54,10 +54,9 @@ def engine_for_network(network: Network) -> Inference:
     return engine_for(network)
 
 
-@lru_cache(maxsize=8)
 def engine(scenario: str | None = None) -> Inference:
-    """A cached engine for a scenario of the bundled priors (default ``general_population``)."""
-    return engine_for_network(build_network(load_priors(), scenario or DEFAULT_SCENARIO))
+    """The engine of a scenario of the bundled priors (default ``general_population``)."""
+    return bundled_model().for_scenario(scenario or DEFAULT_SCENARIO).inference()
 
 
 def bundled_case(stem: str) -> Case:
@@ -65,7 +64,7 @@ def bundled_case(stem: str) -> Case:
     paths = {p.stem: p for p in bundled_cases()}
     if stem not in paths:
         raise EvidenceError(f"no bundled case '{stem}'. Allowed: {allowed(paths)}.{suggestion(stem, paths)}")
-    return load_case(paths[stem], load_priors().vocabulary)
+    return load_case(paths[stem], bundled_model().priors.vocabulary)
 
 
 # --------------------------------------------------------------------------- formatting
@@ -315,7 +314,7 @@ def walkthrough(evidence: dict[str, str], *, inference: Inference | None = None,
 def case_walkthrough(path: Path | str, *, scenario: str | None = None, order: Sequence[str] | None = None,
                      top: int = 3, extra: dict[str, str] | None = None) -> Walkthrough:
     """:func:`walkthrough` of a case file (its scenario unless ``scenario`` is given)."""
-    case = load_case(path, load_priors().vocabulary)
+    case = load_case(path, bundled_model().priors.vocabulary)
     evidence = {**case.evidence, **(extra or {})}
     return walkthrough(evidence, scenario=scenario or case.scenario, order=order, top=top, case=case)
 
@@ -430,7 +429,7 @@ def _format_table(table: pd.DataFrame) -> str:
 
 
 def _labels() -> dict[str, str]:
-    vocabulary = load_priors().vocabulary
+    vocabulary = bundled_model().priors.vocabulary
     return {cid: entry["label"] for cid, entry in vocabulary.conditions.items()}
 
 

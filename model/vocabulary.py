@@ -9,7 +9,6 @@ the closest id instead of a bare ``KeyError``.
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -18,14 +17,9 @@ from typing import Any, Mapping
 import yaml
 
 from .errors import EvidenceError, allowed, suggestion
+from .resources import priors_dir
 
 CONDITION_STATES = ("absent", "present")
-
-
-def priors_dir() -> Path:
-    """The folder holding the priors; ``CALCINOSIS_PRIORS`` overrides the bundled one."""
-    override = os.environ.get("CALCINOSIS_PRIORS")
-    return Path(override) if override else Path(__file__).resolve().parent.parent / "priors"
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,7 @@ from rich.table import Table
 
 from . import stamp
 from .errors import ScenarioError
+from .extras import require
 from .network import DEFAULT_SCENARIO
 from .evidence import parse_assignments
 from .limits import count
@@ -49,10 +50,7 @@ def _client(address: str | None):
     if not address:
         yield None
         return
-    try:
-        from dask.distributed import Client
-    except ImportError:  # pragma: no cover - dask is a dependency
-        raise ScenarioError("--dask: dask.distributed is not installed (pip install 'dask[distributed]').") from None
+    Client = require("dask.distributed", "--dask").Client
     try:
         client = Client(address, timeout=10)
     except (OSError, TimeoutError) as exc:

@@ -283,3 +283,22 @@ def test_json_is_strict_when_every_condition_is_absent(tmp_path, capsys, priors)
     assert payload["other_causes"]["p_cause"] == pytest.approx(1.0)
     undefined = [r for r in payload["evidence_impact"] if r["likelihood_ratio"] is None]
     assert undefined and all(r["note"] for r in undefined)
+
+
+def test_a_case_reference_must_name_a_reference_of_the_priors(tmp_path, capsys):
+    case = yaml.safe_load((Path(__file__).resolve().parent.parent / "evidence_examples"
+                           / "paparo2011_fig01_gluteal_tumoral_calcinosis.yaml").read_text())
+    case["reference"] = "paparo2012"
+    path = tmp_path / "case.yaml"
+    path.write_text(yaml.safe_dump(case))
+    TRIED["case references"] += 1
+    assert main(["consult", str(path), *FAST]) == 2
+    assert "reference: 'paparo2012' is not a key of priors/references.yaml. Did you mean 'paparo2011'?" in \
+        capsys.readouterr().err
+
+
+def test_consult_set_explains_where_population_settings_go(capsys):
+    case = "evidence_examples/paparo2011_fig01_gluteal_tumoral_calcinosis.yaml"
+    TRIED["--set on consult"] += 1
+    assert main(["consult", case, "--set", "prevalence.gout=2", *FAST]) == 2
+    assert "`calcinosis whatif`" in capsys.readouterr().err

@@ -13,6 +13,8 @@ import threading
 import time
 from contextlib import contextmanager
 
+from ..extras import require
+
 LOCAL = "127.0.0.1"
 DEFAULT_PORT = 8765
 START_TIMEOUT_S = 60
@@ -25,7 +27,8 @@ def free_port(host: str = LOCAL) -> int:
 
 
 def serve(host: str = LOCAL, port: int = DEFAULT_PORT) -> None:
-    import uvicorn
+    uvicorn = require("uvicorn", "the web page (calcinosis serve)")
+    require("fastapi", "the web page (calcinosis serve)")
 
     from .app import create_app
 
@@ -37,7 +40,8 @@ def serve(host: str = LOCAL, port: int = DEFAULT_PORT) -> None:
 @contextmanager
 def running_server(report_draws: int | None = None, port: int | None = None):
     """Yield the base URL of the application running in a thread; stop it on exit."""
-    import uvicorn
+    uvicorn = require("uvicorn", "the web page")
+    require("fastapi", "the web page")
 
     from .app import create_app
 

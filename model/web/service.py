@@ -4,7 +4,7 @@ Every answer of the page comes from here, so that it can be tested without a bro
 
 * :func:`page_metadata`: the vocabulary grouped as the page shows it, scenarios, bundled cases;
 * :func:`quick_differential` (exact posteriors and evidence impact, tens of milliseconds) and
-  :func:`full_consultation` (``consultation.run_consultation`` with intervals over
+  :func:`full_consultation` (``Model.consult`` with intervals over
   :data:`INTERACTIVE_DRAWS` parameter draws and the next best tests);
 * :func:`case_from_upload` and :func:`bundled_case`: case files, validated against the vocabulary;
 * :func:`consultation_report`: the HTML report of ``report.write_report``, in a temporary folder;
@@ -27,15 +27,16 @@ from pathlib import Path
 import numpy as np
 
 from .. import __version__
-from ..consultation import DEFAULT_DRAWS, DEFAULT_SEED, DISCLAIMER, run_consultation
+from ..api import Model, bundled_model
+from ..consultation import DEFAULT_DRAWS, DEFAULT_SEED, DISCLAIMER
 from ..engine import CompiledEngine
 from ..errors import CalcinosisError, EvidenceError, PriorsError, ScenarioError, allowed, suggestion
 from ..evidence import Case, bundled_cases, case_from_mapping
 from ..explain import evidence_impact
-from ..inference import engine_for, require_calcification
-from ..network import CALCIFICATION, LESION_CAUSE, PointValues, build_network, build_tables, get_scenario
+from ..inference import require_calcification
+from ..network import CALCIFICATION, LESION_CAUSE, PointValues, build_tables, get_scenario
 from ..paths import file_stem
-from ..priors import OTHER_CAUSES, Priors, load_priors, row_interval
+from ..priors import OTHER_CAUSES, Priors, row_interval
 from ..uncertainty import ParameterDraws
 from ..yamlio import parse_yaml
 
@@ -51,14 +52,17 @@ CATEGORY_TITLES = {"context": "Context and risk factors", "clinical": "Clinical"
 LOCK = threading.RLock()
 
 
-@lru_cache(maxsize=1)
+def model() -> Model:
+    """The page's model of the bundled priors: it owns every network and engine the page builds."""
+    return bundled_model()
+
+
 def priors() -> Priors:
-    return load_priors()
+    return model().priors
 
 
-@lru_cache(maxsize=8)
 def _inference(scenario: str):
-    return engine_for(build_network(priors(), scenario), "compiled")
+    return model().for_scenario(scenario).inference()
 
 
 def _scenario_id(name: str | None) -> str:
@@ -151,10 +155,10 @@ def quick_differential(scenario: str | None, raw_evidence) -> dict:
 
 
 def full_consultation(scenario: str | None, raw_evidence, draws: int = INTERACTIVE_DRAWS) -> dict:
-    """``run_consultation(...).to_dict()``: intervals over ``draws`` parameter draws and next tests."""
+    """``Model.consult(...).to_dict()``: intervals over ``draws`` parameter draws and next tests."""
     evidence = _evidence(raw_evidence)
     with LOCK:
-        full = run_consultation(priors(), evidence, scenario=_scenario_id(scenario), draws=draws, seed=DEFAULT_SEED)
+        full = model().for_scenario(_scenario_id(scenario)).consult(evidence, draws=draws, seed=DEFAULT_SEED)
         payload = full.to_dict()
     payload["leader"] = full.result.leader
     return payload

@@ -1,0 +1,12 @@
+"""The defaults a user sees in every command's help: population, draws, seed, engines, disclaimer.
+
+Kept apart from the modules that compute, so that the command line can describe itself
+(``calcinosis --help``) without importing the numerical stack.
+"""
+
+DEFAULT_SCENARIO = "general_population"
+DEFAULT_DRAWS = 1000
+DEFAULT_SEED = 2011  # the source review's year: any fixed seed makes runs reproducible
+ENGINE_NAMES = ("compiled", "pgmpy")  # the compiled junction tree (default) and pgmpy's reference
+DISCLAIMER = ("Decision support and teaching only: this is not a diagnosis. The probabilities come from "
+              "published figures and stated judgements and must be weighed by a clinician who knows the patient.")

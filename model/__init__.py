@@ -4,22 +4,38 @@ Start with :class:`Model` (``calcinosis.Model.load().consult({...})``). A Bayesi
 laboratory, clinical and imaging findings they produce, with every parameter taken
 from published figures (``priors/``). Decision support and teaching, not a diagnosis.
 
-The imports below follow the dependency order of the modules.
+Names are imported on first use.
 """
 
 __version__ = "0.1.0"
 
 from .errors import CalcinosisError, EvidenceError, ImpossibleEvidenceError, PriorsError, ScenarioError  # messages
-from .vocabulary import Vocabulary, load_vocabulary  # ids and states of the public nodes
-from .priors import Priors, load_priors  # every number with its source, validated
-from .network import Network, build_network  # pgmpy tables from the priors and a scenario
-from .evidence import Case, load_case  # case files
-from .network import Tables, build_tables  # the same tables as arrays, for the point estimate or draws
-from .uncertainty import ParameterDraws  # random draws of every parameter
-from .engine import CompiledEngine  # compiled junction tree, batched over evidence and draws
-from .inference import CompiledInference, Consultation, ExactInference, engine_for  # p_cause, p_present
-from .scenarios import WhatIf, build_whatif  # populations and interventions
-from .api import Model  # the one entry point: everything built from the priors
+
+# The rest is imported on first use (PEP 562), so that `calcinosis --help` and a script that
+# needs only the errors or the vocabulary do not pay for the numerical stack.
+_LAZY = {
+    "Vocabulary": "vocabulary", "load_vocabulary": "vocabulary",  # ids and states of the public nodes
+    "Priors": "priors", "load_priors": "priors",  # every number with its source, validated
+    "Network": "network", "build_network": "network", "Tables": "network", "build_tables": "network",
+    "Case": "evidence", "load_case": "evidence",  # case files
+    "ParameterDraws": "uncertainty",  # random draws of every parameter
+    "CompiledEngine": "engine",  # compiled junction tree, batched over evidence and draws
+    "CompiledInference": "inference", "Consultation": "inference", "ExactInference": "inference",
+    "engine_for": "inference",  # p_cause, p_present
+    "WhatIf": "scenarios", "build_whatif": "scenarios",  # populations and interventions
+    "Model": "api",  # the one entry point: everything built from the priors
+}
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        import importlib
+
+        value = getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'calcinosis' has no attribute {name!r}")
+
 
 __all__ = [
     "CalcinosisError", "EvidenceError", "ImpossibleEvidenceError", "PriorsError", "ScenarioError",

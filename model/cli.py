@@ -13,23 +13,16 @@ import sys
 from contextlib import contextmanager
 from pathlib import Path
 
-import numpy as np
-from rich.console import Console
-from rich.table import Table
 
 from . import __version__, stamp
-from .api import Model
-from .consultation import DEFAULT_DRAWS, DEFAULT_SEED, DISCLAIMER
+from .defaults import DEFAULT_DRAWS, DEFAULT_SCENARIO, DEFAULT_SEED, DISCLAIMER, ENGINE_NAMES
 from .errors import CalcinosisError, EvidenceError
-from .evidence import load_case, parse_assignments
-from .inference import ENGINES, Inference, engine_for
 from .limits import count
-from .network import DEFAULT_SCENARIO, build_network
-from .priors import load_priors
 
 
 
 def _console(stream=None) -> Console:
+    from rich.console import Console
     return Console(file=stream or sys.stdout, width=120, highlight=False)
 
 
@@ -43,6 +36,7 @@ def _percent(p: float) -> str:
 @contextmanager
 def progress_steps(total: int, description: str):
     """A transient rich progress bar on standard error (shown only on a terminal)."""
+    from rich.console import Console
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
     bar = Progress(TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(),
@@ -60,6 +54,10 @@ def _interval(low: float, high: float) -> str:
 
 
 def cmd_consult(args: argparse.Namespace) -> int:
+    from .api import Model
+    from rich.table import Table
+    from .evidence import load_case, parse_assignments
+    from .priors import load_priors
     priors = load_priors()
     case = load_case(args.case, priors.vocabulary)
     evidence = dict(case.evidence)
@@ -111,6 +109,8 @@ def cmd_consult(args: argparse.Namespace) -> int:
 
 
 def _print_impact(out: Console, full, priors) -> None:
+    from rich.table import Table
+    import numpy as np
     leader = full.result.leader
     impact = full.evidence_impact[full.evidence_impact["cause"] == leader]
     if impact.empty:
@@ -129,6 +129,7 @@ def _print_impact(out: Console, full, priors) -> None:
 
 
 def _print_tests(out: Console, full, priors, top: int = 5) -> None:
+    from rich.table import Table
     table = Table(title="Next best tests (expected information gain on the cause)", title_justify="left")
     for column, justify in (("test", "left"), ("gain (bits)", "right"), ("P(changes leader)", "right"),
                             ("results: probability -> leader's p_cause", "left")):
@@ -142,6 +143,8 @@ def _print_tests(out: Console, full, priors, top: int = 5) -> None:
 
 # --------------------------------------------------------------------------- report
 def cmd_report(args: argparse.Namespace) -> int:
+    from .evidence import load_case
+    from .priors import load_priors
     from .report import write_report
 
     priors = load_priors()
@@ -155,6 +158,8 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 # --------------------------------------------------------------------------- bench
 def cmd_bench(args: argparse.Namespace) -> int:
+    from rich.table import Table
+    from .priors import load_priors
     from . import bench
 
     priors = load_priors()
@@ -194,6 +199,9 @@ def cmd_bench(args: argparse.Namespace) -> int:
 
 # --------------------------------------------------------------------------- nodes
 def cmd_nodes(args: argparse.Namespace) -> int:
+    from rich.table import Table
+    from .network import build_network
+    from .priors import load_priors
     priors = load_priors()
     network = build_network(priors, args.scenario)
     nodes = network.nodes.values() if args.all else network.public_nodes()
@@ -214,6 +222,8 @@ def cmd_nodes(args: argparse.Namespace) -> int:
 
 # --------------------------------------------------------------------------- priors
 def cmd_priors(args: argparse.Namespace) -> int:
+    from rich.table import Table
+    from .priors import load_priors
     priors = load_priors()
     table = priors.parameter_table()
     counts = table["kind"].value_counts().reindex(["literature", "derived", "judgement"], fill_value=0)
@@ -237,6 +247,10 @@ def cmd_priors(args: argparse.Namespace) -> int:
 # --------------------------------------------------------------------------- cases
 def case_rankings(folder: Path | None = None, engine: str = "compiled"):
     """Rank of the reference diagnosis for every bundled case (a pandas DataFrame)."""
+    from .inference import Inference, engine_for
+    from .network import build_network
+    from .evidence import load_case
+    from .priors import load_priors
     import pandas as pd
 
     from .evidence import bundled_cases
@@ -263,6 +277,8 @@ def case_rankings(folder: Path | None = None, engine: str = "compiled"):
 
 
 def cmd_cases(args: argparse.Namespace) -> int:
+    from rich.table import Table
+    from .priors import load_priors
     table = case_rankings(args.folder, args.engine)
     ranked = table.dropna(subset=["rank"])
     summary = {"cases": len(ranked), "top1": int((ranked["rank"] == 1).sum()), "top3": int((ranked["rank"] <= 3).sum())}
@@ -303,7 +319,7 @@ def build_parser() -> argparse.ArgumentParser:
     consult.add_argument("--json", action="store_true", help="one JSON object on standard output")
     consult.add_argument("--top", type=count("top"), default=10, help="rows of the differential to show (1-100, default 10)")
     consult.add_argument("--all", action="store_true", help="show every condition")
-    consult.add_argument("--engine", choices=list(ENGINES), default="compiled",
+    consult.add_argument("--engine", choices=list(ENGINE_NAMES), default="compiled",
                          help="inference engine (default: compiled; pgmpy is the reference)")
     consult.add_argument("--draws", type=count("draws"), default=DEFAULT_DRAWS,
                          help=f"parameter draws for the intervals (1-10,000, default {DEFAULT_DRAWS})")
@@ -314,7 +330,7 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("case", type=Path)
     report.add_argument("--out", type=Path, default=Path("reports"), help="folder (default: reports/)")
     report.add_argument("--scenario")
-    report.add_argument("--engine", choices=list(ENGINES), default="compiled")
+    report.add_argument("--engine", choices=list(ENGINE_NAMES), default="compiled")
     report.add_argument("--draws", type=count("draws"), default=DEFAULT_DRAWS, help="1-10,000")
     report.add_argument("--seed", type=int, default=DEFAULT_SEED)
     report.set_defaults(run=cmd_report)
@@ -334,7 +350,7 @@ def build_parser() -> argparse.ArgumentParser:
     cases = sub.add_parser("cases", help="rank of the reference diagnosis for every bundled case")
     cases.add_argument("--json", action="store_true")
     cases.add_argument("--folder", type=Path, help="folder of case files (default: evidence_examples/)")
-    cases.add_argument("--engine", choices=list(ENGINES), default="compiled")
+    cases.add_argument("--engine", choices=list(ENGINE_NAMES), default="compiled")
     cases.set_defaults(run=cmd_cases)
 
     listing = sub.add_parser("priors", help="every parameter with its value, interval, kind and source")

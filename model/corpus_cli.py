@@ -16,14 +16,13 @@ import sys
 from pathlib import Path
 
 from . import stamp
-from .corpus import corpus_dir, load_corpus
 from .errors import CalcinosisError
-from .network import DEFAULT_SCENARIO
-from .priors import load_priors
+from .defaults import DEFAULT_SCENARIO
 
 
 def _corpus_cases(priors, folder: Path | None):
     """The learning corpus, and the cases to score (the corpus itself by default)."""
+    from .corpus import corpus_dir, load_corpus
     corpus = load_corpus(None, priors.vocabulary)
     cases = corpus if folder is None or folder.resolve() == corpus_dir().resolve() else \
         load_corpus(folder, priors.vocabulary)
@@ -31,6 +30,8 @@ def _corpus_cases(priors, folder: Path | None):
 
 
 def cmd_corpus(args: argparse.Namespace) -> int:
+    from .corpus import load_corpus
+    from .priors import load_priors
     priors = load_priors()
     corpus = load_corpus(args.cases, priors.vocabulary)
     conditions, groups, findings = corpus.per_condition(), corpus.per_group(), corpus.per_finding()
@@ -71,6 +72,8 @@ def cmd_corpus(args: argparse.Namespace) -> int:
 
 
 def cmd_learn(args: argparse.Namespace) -> int:
+    from .corpus import load_corpus
+    from .priors import load_priors
     from .learning import count_corpus, write_counts
     from .resources import priors_dir
 
@@ -98,6 +101,7 @@ def cmd_learn(args: argparse.Namespace) -> int:
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
+    from .priors import load_priors
     from .cli import progress_steps
     from .evaluation import evaluate
 

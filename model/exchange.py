@@ -45,6 +45,7 @@ with warnings.catch_warnings():
 
 from .engine import CompiledEngine
 from .errors import CalcinosisError, allowed
+from .defaults import EXCHANGE_FORMATS
 from .network import CALCIFICATION, LESION_CAUSE, Tables, build_tables, get_scenario
 from .priors import Priors
 
@@ -53,6 +54,7 @@ FORMATS = {"bif": (BIFWriter, BIFReader), "xmlbif": (XMLBIFWriter, XMLBIFReader)
 TOOLS = {"bif": "pgmpy, pyAgrum, R bnlearn", "xmlbif": "pgmpy, Weka, JavaBayes, pyAgrum",
          "xdsl": "GeNIe/SMILE, pgmpy, pyAgrum", "net": "Hugin, SamIam, GeNIe (import), Netica (import), pgmpy",
          "uai": "UAI inference solvers (toulbar2, merlin, ...)"}
+assert tuple(FORMATS) == EXCHANGE_FORMATS  # the command line lists them without importing pgmpy
 _IDENTIFIER = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
 
 

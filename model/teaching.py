@@ -34,6 +34,7 @@ import numpy as np
 import pandas as pd
 
 from .api import bundled_model
+from .defaults import LESSON_NAMES
 from .errors import CalcinosisError, EvidenceError, allowed, suggestion
 from .evidence import Case, bundled_cases, load_case
 from .inference import Inference, engine_for
@@ -812,6 +813,7 @@ LESSONS = {
     "test-value": lesson_test_value,
     "present-vs-cause": lesson_present_vs_cause,
 }
+assert tuple(LESSONS) == LESSON_NAMES  # the command line lists the lessons without importing this module
 
 
 def lesson(name: str, **options) -> Lesson:

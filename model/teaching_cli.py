@@ -14,9 +14,7 @@ from pathlib import Path
 
 from . import stamp
 from .errors import CalcinosisError, EvidenceError
-from .evidence import load_case, parse_assignments
 from .limits import count
-from .priors import load_priors
 
 FIGURE_SUFFIXES = (".png", ".svg")
 
@@ -43,6 +41,8 @@ def _order(text: str | None) -> list[str] | None:
 
 
 def _walkthrough(args: argparse.Namespace):
+    from .evidence import load_case, parse_assignments
+    from .priors import load_priors
     from .teaching import walkthrough
 
     priors = load_priors()
@@ -101,6 +101,7 @@ def cmd_lesson(args: argparse.Namespace) -> int:
 
 
 def cmd_plot(args: argparse.Namespace) -> int:
+    from .priors import load_priors
     _agg()
     from . import plots
     from .network import build_network
@@ -132,7 +133,7 @@ def cmd_plot(args: argparse.Namespace) -> int:
 
 def add_commands(sub) -> None:
     """Register ``teach``, ``lesson`` and ``plot`` on the ``calcinosis`` sub-parsers."""
-    from .teaching import LESSONS
+    from .defaults import LESSON_NAMES as LESSONS
 
     teach = sub.add_parser("teach", help="add a case's findings one at a time: odds, likelihood ratios, posteriors")
     teach.add_argument("case", type=Path, help="case file (YAML)")

@@ -16,12 +16,12 @@ from pathlib import Path
 
 from . import stamp
 from .limits import count
-from .priors import load_priors
 
 DRAWS, SEED = 1000, 2011
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
+    from .priors import load_priors
     from .targets import PASS_RULE, validate_targets
 
     priors = load_priors()
@@ -64,6 +64,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
+    from .priors import load_priors
     from .exchange import TOOLS, export_network
 
     priors = load_priors()
@@ -89,7 +90,7 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 def add_commands(sub) -> None:
     """Register ``validate`` and ``export`` on the main parser's subcommands."""
-    from .exchange import FORMATS
+    from .defaults import EXCHANGE_FORMATS as FORMATS
 
     validate = sub.add_parser("validate", help="check the network against published figures (priors/targets.yaml)")
     validate.add_argument("--json", action="store_true")

@@ -39,8 +39,7 @@ from .priors import OTHER_CAUSES, Priors
 from .scenarios import WhatIf, apply_settings, build_whatif
 from .uncertainty import ParameterDraws
 
-DEFAULT_DRAWS = 100
-DEFAULT_SEED = 2011
+from .defaults import DEFAULT_SEED, WHATIF_DRAWS as DEFAULT_DRAWS  # noqa: E402,F401
 PER = 100_000  # P(calcification) is reported per this many people
 TOP_CAUSES = 5
 DRAW_CHUNK = 50  # parameter draws per task

@@ -14,14 +14,10 @@ import sys
 from contextlib import contextmanager
 from pathlib import Path
 
-from rich.console import Console
-from rich.table import Table
 
 from . import stamp
 from .errors import ScenarioError
-from .extras import require
-from .network import DEFAULT_SCENARIO
-from .evidence import parse_assignments
+from .defaults import DEFAULT_SCENARIO
 from .limits import count
 
 DISCLAIMER = ("Teaching and decision support only: population figures from published data and stated "
@@ -29,6 +25,7 @@ DISCLAIMER = ("Teaching and decision support only: population figures from publi
 
 
 def _console() -> Console:
+    from rich.console import Console
     return Console(file=sys.stdout, width=140, highlight=False)
 
 
@@ -47,6 +44,7 @@ def _num(x) -> str:
 @contextmanager
 def _client(address: str | None):
     """A Dask client for ``--dask ADDRESS``, or None (local cores)."""
+    from .extras import require
     if not address:
         yield None
         return
@@ -75,6 +73,7 @@ def _scenario_options(parser: argparse.ArgumentParser, scenario: bool = True) ->
 
 # --------------------------------------------------------------------------- whatif
 def _summary_tables(out: Console, summary, findings: list[str] | None, top_signs: int) -> None:
+    from rich.table import Table
     out.print(f"[bold]{summary.label}[/bold]  ({summary.scenario})" +
               (f"  interventions: {', '.join(summary.interventions)}" if summary.interventions else ""))
     low, high = summary.interval
@@ -111,6 +110,8 @@ def _summary_tables(out: Console, summary, findings: list[str] | None, top_signs
 
 
 def cmd_whatif(args: argparse.Namespace) -> int:
+    from rich.table import Table
+    from .evidence import parse_assignments
     from .priors import load_priors
     from .scenarios import build_whatif
     from .whatif import Comparison, summarize
@@ -163,6 +164,7 @@ def cmd_whatif(args: argparse.Namespace) -> int:
 
 # --------------------------------------------------------------------------- sweep
 def cmd_sweep(args: argparse.Namespace) -> int:
+    from rich.table import Table
     from .priors import load_priors
     from .whatif import sweep, sweep_figure
 
@@ -197,6 +199,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
 
 # --------------------------------------------------------------------------- simulate
 def cmd_simulate(args: argparse.Namespace) -> int:
+    from rich.console import Console
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
     from .cohort import simulate
@@ -228,7 +231,7 @@ def cmd_simulate(args: argparse.Namespace) -> int:
 
 def add_commands(sub) -> None:
     """Register ``whatif``, ``sweep`` and ``simulate`` on the main parser's subcommands."""
-    from .whatif import DEFAULT_DRAWS
+    from .defaults import WHATIF_DRAWS as DEFAULT_DRAWS
 
     whatif = sub.add_parser("whatif", help="population summaries: P(calcification), case mix, sensitivity, "
                                            "specificity, LR and predictive values of every finding")

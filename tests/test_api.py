@@ -179,3 +179,11 @@ def test_fuzz_the_python_api_never_leaks_an_internal_error(model):
     check()
     print(f"\nPython API fuzz: {TRIED['api evidence']} evidence sets tried")
     assert TRIED["api evidence"] >= 100
+
+
+def test_the_command_line_describes_itself_without_the_numerical_stack():
+    """`calcinosis --help` stays instant: building the parser imports neither pgmpy, numpy nor pandas."""
+    code = ("import sys, calcinosis.cli as c; c.build_parser().format_help(); "
+            "print(sorted(m for m in ('pgmpy', 'numpy', 'pandas', 'scipy', 'matplotlib') if m in sys.modules))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120)
+    assert done.stdout.strip() == "[]"

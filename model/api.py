@@ -135,7 +135,7 @@ class Model:
 
         ``frame`` has one column per finding id; a missing value (None, NaN) is unknown and
         the calcification is assumed present. The result keeps ``frame``'s index, with the
-        22 conditions and ``other_causes`` as columns (exact, point estimate).
+        conditions and ``other_causes`` as columns (exact, point estimate).
         """
         if not isinstance(frame, pd.DataFrame):
             raise EvidenceError(f"posteriors: expected a pandas DataFrame (one row per patient); "

@@ -1,7 +1,7 @@
 """Benchmark of the compiled engine against pgmpy and pyAgrum, measured in one run.
 
 On the same network and the same random partial-evidence queries (a *consultation
-query* = the posterior of all 22 conditions and of the cause of the lesion), it times:
+query* = the posterior of all the conditions and of the cause of the lesion), it times:
 pgmpy's ``VariableElimination``, pyAgrum's ``LazyPropagation`` (optional: the ``bench``
 extra installs it), and this package's compiled engine at batch sizes 1, 100 and
 10,000; the full uncertainty-aware consultation (1000 draws, evidence impact, next best

@@ -167,9 +167,9 @@ def build_card(priors: Priors, evaluation=None) -> Card:
     add("- Diagnosing a patient, or deciding treatment, without a clinician who knows the patient.\n"
         "- Screening populations or estimating prevalence: occurrences are taken from the literature, not "
         "learned from data, and many imaging parameters are judgements.\n"
-        "- Conditions outside the 22 modelled (chondrocalcinosis, vascular calcification as the index lesion, "
-        "phleboliths, calciphylaxis): they fall under \"other causes\".\n"
-        "- Populations unlike the five scenarios (e.g. children in the default adult scenario).\n")
+        "- Conditions outside the 24 modelled (vascular calcification of large arteries as the index lesion, "
+        "phleboliths, metastatic calcification of malignancy, injection granulomas): they fall under \"other causes\".\n"
+        "- Populations unlike the scenarios.\n")
     add("## Structure\n")
     add(_md([["measure", "value"],
              ["nodes", str(s["nodes"])],
@@ -215,7 +215,7 @@ def build_card(priors: Priors, evaluation=None) -> Card:
     add("")
     add("## Bundled cases\n")
     top1, top3 = int((ranked["rank"] == 1).sum()), int((ranked["rank"] <= 3).sum())
-    add(f"Rank of the reference diagnosis among the 22 conditions (by p_cause) for the {len(ranked)} bundled "
+    add(f"Rank of the reference diagnosis among the modelled conditions (by p_cause) for the {len(ranked)} bundled "
         f"cases: **top-1 {top1}/{len(ranked)} ({_pct(top1 / len(ranked))}), top-3 {top3}/{len(ranked)} "
         f"({_pct(top3 / len(ranked))})**.\n")
     add(_md([["case", "scenario", "diagnosis", "rank", "p_cause", "leader"],

@@ -75,7 +75,7 @@ class Network:
     nodes : dict
         Node id -> :class:`NodeInfo` for every node of ``model``.
     causes : list
-        The states of ``lesion_cause`` other than ``none``: the 22 conditions and
+        The states of ``lesion_cause`` other than ``none``: the conditions and
         ``other_causes``, in vocabulary order.
     tables : Tables
         The same tables as numpy arrays (for the compiled engine).

@@ -193,7 +193,7 @@ class Priors:
     conditions : dict
         Condition id -> :class:`ConditionPriors`.
     other_causes : Row
-        Occurrence of calcification from causes outside the 22 conditions.
+        Occurrence of calcification from causes outside the modelled conditions.
     noisy_max : dict
         Latent or finding node -> :class:`NoisyMax` (physiology and findings files).
     latent : list

@@ -19,15 +19,16 @@ KNOWN_MISSES: dict[str, str] = {
         "network does not represent that the calcification lies next to it, and the hyperostosis leak "
         "(0.2%, judgement) outweighs the disease's base rate"),
     "vignette_sarcoidosis": (
-        "rank 9: the patient was in renal failure with a high calcium-phosphate product; only CKD's "
+        "rank 10: the patient was in renal failure with a high calcium-phosphate product; only CKD's "
         "production of a calcification depends on the mineral state, so kidney failure and the high "
         "phosphate point to CKD-related causes, and sarcoidosis' own calcification rate is a judgement"),
     "vignette_synovial_osteochondromatosis": (
         "rank 4: only site and distribution are stated (no ring-and-arc pattern); about 1 per 100,000 "
-        "against calcific tendinitis (7.8% of adults) whose intra-articular share is a judgement"),
+        "against calcium pyrophosphate deposition (several per cent of adults over 40), whose "
+        "intra-articular deposits nothing stated argues against"),
     "vignette_synovial_sarcoma": (
-        "rank 8: 0.81 per million children, calcified in 19-33%; with neither prior surgery nor trauma "
-        "stated, commoner causes of calcified masses (other causes, heterotopic ossification, myositis "
+        "rank 9: 0.81 per million children, calcified in 19-33%; with neither prior surgery nor trauma "
+        "stated, commoner causes of calcified masses (heterotopic ossification, other causes, myositis "
         "ossificans) lead"),
 }
 

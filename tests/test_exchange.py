@@ -7,6 +7,7 @@ import pytest
 from calcinosis import load_priors
 from calcinosis.cli import main
 from calcinosis.exchange import export_network, safe_state
+from .conftest import inference_for
 
 
 @pytest.fixture(scope="module")
@@ -47,7 +48,7 @@ def test_export_command_writes_metadata(tmp_path, capsys):
     assert main(["export", "--format", "uai", "--out", str(out), "--scenario", "dialysis_unit", "--no-check"]) == 0
     meta = json.loads((tmp_path / "net.uai.json").read_text())
     assert meta["scenario"] == "dialysis_unit" and meta["priors_sha256"] and meta["version"]
-    assert len(meta["uai_variables"]) == 166
+    assert len(meta["uai_variables"]) == len(inference_for("dialysis_unit").network.nodes)
     assert meta["state_names"]["attribution__01"]["primary_tumoral_calcinosis|2+"] == "primary_tumoral_calcinosis_n2plus"
 
 

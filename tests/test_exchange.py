@@ -7,6 +7,7 @@ import pytest
 from calcinosis import load_priors
 from calcinosis.cli import main
 from calcinosis.exchange import export_network, safe_state
+
 from .conftest import inference_for
 
 

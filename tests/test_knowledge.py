@@ -69,10 +69,6 @@ def test_the_relative_risk_of_ckd_for_gout_is_adjusted_for_age_and_sex():
     assert 0.12 <= p <= 0.18
 
 
-def _leader(engine, evidence):
-    return engine.consult({"soft_tissue_calcification": "present", **evidence}).differential.iloc[0]["id"]
-
-
 def test_myositis_ossificans_has_a_population_rate_of_the_published_order():
     # Trauma at the site is a significant injury in the year before imaging (0.4%, sheu2016); with
     # 9% after a contusion (ryan1991) and 40% of cases without recalled trauma the rate is about

@@ -131,10 +131,17 @@ def attribution_step(causes: Sequence[str], k: int) -> tuple[list[str], list[str
     return previous, states, table
 
 
-def attribution_result(causes: Sequence[str]) -> tuple[list[str], np.ndarray]:
-    """Deterministic map from the last chain link to the cause of the index lesion."""
+def attribution_result(causes: Sequence[str], order: Sequence[str] | None = None) -> tuple[list[str], np.ndarray]:
+    """Deterministic map from the last chain link to the cause of the index lesion.
+
+    ``causes`` is the chain's order; ``order`` (the same causes, by default the chain's
+    order) is the order of the result's states, so the chain can be arranged for speed
+    while the result keeps the vocabulary's order.
+    """
     last = attribution_states(causes, len(causes))
-    result = [NONE, *causes]
+    if order is not None and sorted(order) != sorted(causes):
+        raise ValueError("order must hold exactly the chain's causes")
+    result = [NONE, *(causes if order is None else order)]
     table = np.zeros((len(result), len(last)))
     for i, state in enumerate(last):
         table[result.index(state.split("|")[0]), i] = 1.0

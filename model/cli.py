@@ -10,45 +10,18 @@ from __future__ import annotations
 
 import argparse
 import sys
-from contextlib import contextmanager
 from pathlib import Path
 
 
 from . import __version__, stamp
-from .defaults import DEFAULT_DRAWS, DEFAULT_SCENARIO, DEFAULT_SEED, DISCLAIMER, ENGINE_NAMES
-from .errors import CalcinosisError, EvidenceError
+from .console import console as _console, percent as _percent, progress_steps
+from .defaults import DEFAULT_DRAWS, DEFAULT_SEED, DISCLAIMER, ENGINE_NAMES
+from .errors import CalcinosisError
 from .limits import count
 
 
 
-def _console(stream=None) -> Console:
-    from rich.console import Console
-    return Console(file=stream or sys.stdout, width=120, highlight=False)
-
-
-def _percent(p: float) -> str:
-    from .plots import percent
-
-    return percent(p)
-
-
 # --------------------------------------------------------------------------- consult
-@contextmanager
-def progress_steps(total: int, description: str):
-    """A transient rich progress bar on standard error (shown only on a terminal)."""
-    from rich.console import Console
-    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
-
-    bar = Progress(TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(),
-                   console=Console(stderr=True), transient=True, disable=not sys.stderr.isatty())
-    with bar:
-        task = bar.add_task(description, total=total)
-
-        def advance(label: str) -> None:
-            bar.update(task, description=label, advance=1)
-        yield advance
-
-
 def _interval(low: float, high: float) -> str:
     return f"{_percent(low)}-{_percent(high)}"
 
@@ -174,14 +147,20 @@ def cmd_bench(args: argparse.Namespace) -> int:
     table.add_column("value", justify="right")
     rows = [
         ("pgmpy VariableElimination, ms per query", results["pgmpy_ve_ms"]),
-        ("pyAgrum LazyPropagation, ms per query", results.get("pyagrum_ms")),
-        ("compiled engine, batch 1, ms per query (plan cached)", results["engine_ms_batch1"]),
-        ("compiled engine, batch 1, ms per query (first time: planning included)", results["engine_ms_batch1_cold"]),
-        ("compiled engine, batch 100, ms per query", results["engine_ms_batch100"]),
-        ("compiled engine, batch 10,000, ms per query", results["engine_ms_batch10000"]),
-        ("full consultation (1000 draws, impact, next tests), s", results["full_consult_s"]),
-        ("speed-up vs pgmpy (batch 1)", results["speedup_vs_pgmpy"]),
-        ("speed-up vs pyAgrum (batch 100)", results.get("speedup_vs_pyagrum_batch100")),
+        ("pyAgrum LazyPropagation (targets set, 1 thread), ms per new patient", results.get("pyagrum_ms")),
+        ("pyAgrum LazyPropagation, ms per repeated patient", results.get("pyagrum_ms_repeated")),
+        ("compiled engine, ms per new pattern of findings (planning included)", results["engine_ms_batch1_cold"]),
+        ("compiled engine, ms per patient of a planned pattern", results["engine_ms_batch1"]),
+        ("compiled engine, batch 100, ms per patient", results["engine_ms_batch100"]),
+        ("compiled engine, batch 10,000 (one pattern), ms per patient", results["engine_ms_batch10000"]),
+        ("speed-up vs pgmpy (planned pattern)", results["speedup_vs_pgmpy"]),
+        ("speed-up vs pyAgrum, new pattern / new patient", results.get("speedup_vs_pyagrum_new")),
+        ("speed-up vs pyAgrum, planned pattern / repeated patient", results.get("speedup_vs_pyagrum_repeated")),
+        ("speed-up vs pyAgrum, batch 100", results.get("speedup_vs_pyagrum_batch100")),
+        (f"full consultation in a running process, {results.get('full_consult_case')} (1000 draws), s",
+         results["full_consult_s"]),
+        ("cold command line: consult --json on that case, s", results["cli_consult_cold_s"]),
+        ("cold command line: --help, s", results["cli_help_s"]),
         ("flops per query (plan arithmetic)", results["flops_per_query"]),
         ("achieved GFLOP/s at batch 10,000", results["achieved_gflops_batch10000"]),
         ("this machine's dense matrix product, GFLOP/s", results["machine_gflops_dgemm"]),
@@ -228,6 +207,17 @@ def cmd_priors(args: argparse.Namespace) -> int:
     table = priors.parameter_table()
     counts = table["kind"].value_counts().reindex(["literature", "derived", "judgement"], fill_value=0)
     summary = {kind: int(n) for kind, n in counts.items()}
+    summary["literature_or_derived_share"] = (summary["literature"] + summary["derived"]) / len(table)
+    if args.sensitivity:
+        from .evidence import bundled_cases, load_case
+        from .modelcard import SENSITIVE_TOP
+        from .sensitivity import top_parameters, trusted_share
+        cases = [load_case(p, priors.vocabulary) for p in bundled_cases()]
+        with progress_steps(len(cases), "sensitivity") as step:
+            sensitive = top_parameters(priors, cases, top=SENSITIVE_TOP, progress=step)
+        trusted, distinct = trusted_share(sensitive)
+        summary["sensitive"] = {"cases": len(cases), "top": SENSITIVE_TOP, "parameters": distinct,
+                                "literature_or_derived": trusted, "share": trusted / distinct}
     if args.json:
         stamp.dump(stamp.stamped({"parameters": table.to_dict(orient="records"),
                                   "summary": {"total": len(table), **summary}}, priors, "all"))
@@ -240,45 +230,23 @@ def cmd_priors(args: argparse.Namespace) -> int:
         view.add_row(row.parameter, f"{row.value:.4g}", f"[{row.low:.3g}, {row.high:.3g}]", row.kind, row.source)
     out.print(view)
     out.print(f"{len(table)} parameters: {summary['literature']} literature, {summary['derived']} derived, "
-              f"{summary['judgement']} judgement.")
+              f"{summary['judgement']} judgement ({_percent(summary['literature_or_derived_share'])} literature or "
+              "derived; goal 70%).")
+    if args.sensitivity:
+        sens = summary["sensitive"]
+        out.print(f"In some bundled case's top-{sens['top']} sensitivity list ({sens['cases']} cases): "
+                  f"{sens['parameters']} parameters, {sens['literature_or_derived']} literature or derived "
+                  f"({_percent(sens['share'])}; goal 90%).")
+    else:
+        out.print("Add --sensitivity for the share among the parameters the bundled cases hinge on.")
     return 0
 
 
 # --------------------------------------------------------------------------- cases
-def case_rankings(folder: Path | None = None, engine: str = "compiled"):
-    """Rank of the reference diagnosis for every bundled case (a pandas DataFrame)."""
-    from .inference import Inference, engine_for
-    from .network import build_network
-    from .evidence import load_case
-    from .priors import load_priors
-    import pandas as pd
-
-    from .evidence import bundled_cases
-
-    priors = load_priors()
-    engines: dict[str, Inference] = {}
-    rows = []
-    paths = bundled_cases(folder)
-    if not paths:
-        raise EvidenceError(f"{folder or 'evidence_examples'}: no case files (*.yaml) found.")
-    for path in paths:
-        case = load_case(path, priors.vocabulary)
-        scenario = case.scenario or DEFAULT_SCENARIO
-        if scenario not in engines:
-            engines[scenario] = engine_for(build_network(priors, scenario), engine)
-        result = engines[scenario].consult(case.evidence, case_id=case.id)
-        leader = result.differential.iloc[0]
-        rows.append({"case": case.id, "scenario": scenario, "diagnosis": case.diagnosis,
-                     "rank": result.rank_of(case.diagnosis) if case.diagnosis else None,
-                     "p_cause": float(result.differential.set_index("id").loc[case.diagnosis, "p_cause"])
-                     if case.diagnosis else None,
-                     "leader": leader["id"], "leader_p_cause": float(leader["p_cause"])})
-    return pd.DataFrame(rows)
-
-
 def cmd_cases(args: argparse.Namespace) -> int:
     from rich.table import Table
     from .priors import load_priors
+    from .evaluation import case_rankings
     table = case_rankings(args.folder, args.engine)
     ranked = table.dropna(subset=["rank"])
     summary = {"cases": len(ranked), "top1": int((ranked["rank"] == 1).sum()), "top3": int((ranked["rank"] <= 3).sum())}
@@ -355,17 +323,21 @@ def build_parser() -> argparse.ArgumentParser:
 
     listing = sub.add_parser("priors", help="every parameter with its value, interval, kind and source")
     listing.add_argument("--json", action="store_true")
+    listing.add_argument("--sensitivity", action="store_true",
+                         help="also the provenance of the parameters in each bundled case's top-ten sensitivity "
+                              "list (one-way sensitivity on every bundled case; about a minute)")
     listing.set_defaults(run=cmd_priors)
 
     # The other commands live beside the concern they serve.
     from . import corpus_cli, teaching_cli, validation_cli, whatif_cli
-    from .web import server
+    from .web import screenshots, server
 
     corpus_cli.add_commands(sub)      # corpus, learn, evaluate
     teaching_cli.add_commands(sub)    # teach, lesson, plot
     whatif_cli.add_commands(sub)      # whatif, sweep, simulate
     validation_cli.add_commands(sub)  # validate, export
-    server.add_commands(sub)          # serve, screenshots
+    server.add_commands(sub)          # serve
+    screenshots.add_commands(sub)     # screenshots
     return parser
 
 

@@ -47,7 +47,7 @@ def cmd_corpus(args: argparse.Namespace) -> int:
         return 0
     from rich.table import Table
 
-    from .cli import _console
+    from .console import console as _console
     out = _console()
     view = Table(title=f"Published cases: {len(corpus)} patients from {len(corpus.publications)} publications "
                        f"({corpus.folder})", title_justify="left")
@@ -102,7 +102,7 @@ def cmd_learn(args: argparse.Namespace) -> int:
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
     from .priors import load_priors
-    from .cli import progress_steps
+    from .console import progress_steps
     from .evaluation import evaluate
 
     priors = load_priors()
@@ -112,11 +112,15 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
                           findings_only=args.findings_only, progress=step)
     if args.report:
         from .evaluation_report import write_report
+        from .modelcard import write_card
 
-        bundled = cases is corpus
-        path = write_report(result, priors, args.out, card=bundled)
-        card = " and the model card" if bundled and args.scenario_from_case and not args.findings_only else ""
-        print(f"wrote {path} and {path.with_suffix('.html')} with their figures{card}")
+        path = write_report(result, priors, args.out)
+        # The model card's evaluation section is this one, for the bundled corpus with each
+        # case in its own population: write both so they never disagree.
+        card = cases is corpus and args.scenario_from_case and not args.findings_only
+        if card:
+            write_card(priors, args.out, result)
+        print(f"wrote {path} and {path.with_suffix('.html')} with their figures{' and the model card' if card else ''}")
         return 0
     if args.json:
         stamp.dump(stamp.stamped({"cases_folder": str(cases.folder), **result.to_dict()}, priors,
@@ -124,7 +128,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         return 0
     from rich.table import Table
 
-    from .cli import _console
+    from .console import console as _console
     from .evaluation_report import METRIC_LABELS, metric_text
     out = _console()
     view = Table(title=f"Evaluation on {len(cases)} published cases ({result.options['protocol']}; "

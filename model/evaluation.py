@@ -308,3 +308,32 @@ def _miss(engine: CompiledEngine, case: Case, evidence: dict, column: int, cause
     return {"id": case.id, "diagnosis": case.diagnosis, "rank": record["rank"], "p_true": record["p_true"],
             "leader": record["leader"], "p_leader": record["p_leader"], "against": against,
             "likelihood_ratio": ratio}
+
+
+def case_rankings(folder: Path | None = None, engine: str = "compiled"):
+    """Rank of the reference diagnosis for every bundled case (a pandas DataFrame)."""
+    from .errors import EvidenceError
+    from .evidence import bundled_cases, load_case
+    from .inference import Inference, engine_for
+    from .network import build_network
+    from .priors import load_priors
+
+    priors = load_priors()
+    engines: dict[str, Inference] = {}
+    rows = []
+    paths = bundled_cases(folder)
+    if not paths:
+        raise EvidenceError(f"{folder or 'evidence_examples'}: no case files (*.yaml) found.")
+    for path in paths:
+        case = load_case(path, priors.vocabulary)
+        scenario = case.scenario or DEFAULT_SCENARIO
+        if scenario not in engines:
+            engines[scenario] = engine_for(build_network(priors, scenario), engine)
+        result = engines[scenario].consult(case.evidence, case_id=case.id)
+        leader = result.differential.iloc[0]
+        rows.append({"case": case.id, "scenario": scenario, "diagnosis": case.diagnosis,
+                     "rank": result.rank_of(case.diagnosis) if case.diagnosis else None,
+                     "p_cause": float(result.differential.set_index("id").loc[case.diagnosis, "p_cause"])
+                     if case.diagnosis else None,
+                     "leader": leader["id"], "leader_p_cause": float(leader["p_cause"])})
+    return pd.DataFrame(rows)

@@ -189,12 +189,8 @@ def section(result: Evaluation, figure_folder: str) -> str:
     return "\n".join(out)
 
 
-def write_report(result: Evaluation, priors: Priors, out: Path | str = "reports", card: bool = True) -> Path:
-    """Write ``OUT/evaluation/report.md``, ``report.html`` (figures embedded) and the figures;
-    with ``card``, also the model card (``OUT/model-card.md``), whose evaluation section is the
-    same (only for the bundled corpus, each case in its own population)."""
-    from .modelcard import write_card
-
+def write_report(result: Evaluation, priors: Priors, out: Path | str = "reports") -> Path:
+    """Write ``OUT/evaluation/report.md``, ``report.html`` (figures embedded) and the figures."""
     folder = Path(out) / "evaluation"
     folder.mkdir(parents=True, exist_ok=True)
     images = {}
@@ -209,8 +205,6 @@ def write_report(result: Evaluation, priors: Priors, out: Path | str = "reports"
     path = folder / "report.md"
     path.write_text(markdown, encoding="utf-8")
     (folder / "report.html").write_text(_html(markdown, images), encoding="utf-8")
-    if card and result.options["scenario_from_case"] and not result.options["findings_only"]:
-        write_card(priors, out, result)
     return path
 
 

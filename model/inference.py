@@ -26,10 +26,6 @@ import numpy as np
 import pandas as pd
 from opt_einsum import contract
 
-with warnings.catch_warnings():  # pgmpy announces deprecations of modules this package does not use
-    warnings.simplefilter("ignore", FutureWarning)
-    from pgmpy.inference import VariableElimination
-
 from .defaults import ENGINE_NAMES
 from .engine import CompiledEngine
 from .errors import EvidenceError, ImpossibleEvidenceError
@@ -157,6 +153,9 @@ class ExactInference(Inference):
 
     def __init__(self, network: Network):
         super().__init__(network)
+        with warnings.catch_warnings():  # pgmpy announces deprecations of modules this package does not use
+            warnings.simplefilter("ignore", FutureWarning)
+            from pgmpy.inference import VariableElimination  # imported here: only the reference needs it
         self._ve = VariableElimination(network.model)
         self._tables = {cpd.variable: (list(cpd.variables), np.asarray(cpd.values, dtype=float))
                         for cpd in network.model.get_cpds()}
@@ -188,7 +187,7 @@ class ExactInference(Inference):
             return 1.0
         relevant = set(evidence)
         for node in evidence:
-            relevant |= nx.ancestors(self.network.model, node)
+            relevant |= nx.ancestors(self.network.graph, node)
         index = {node: i for i, node in enumerate(sorted(relevant))}
         operands = []
         for node in sorted(relevant):

@@ -19,12 +19,13 @@ import pandas as pd
 from . import __version__
 from .consultation import DISCLAIMER
 from .engine import CompiledEngine
-from .network import CALCIFICATION, DEFAULT_SCENARIO, LESION_CAUSE, build_network
+from .network import DEFAULT_SCENARIO, LESION_CAUSE, build_network
 from .priors import Priors
 from .targets import PASS_RULE, validate_targets
 
 FIGURE_DIR = "model-card"
 DRAWS, SEED = 1000, 2011
+SENSITIVE_TOP = 10  # a parameter is "sensitive" when among a case's ten largest swings
 
 
 @dataclass
@@ -65,17 +66,9 @@ def provenance_tables(priors: Priors) -> tuple[pd.DataFrame, pd.DataFrame]:
     return summary, grouped
 
 
-def influential(priors: Priors, cases: list, top: int = 12) -> pd.DataFrame:
-    """Parameters that move the leader's p_cause most, over the given cases (largest swing)."""
-    from .sensitivity import one_way
-
-    frames = []
-    for case in cases:
-        table = one_way(priors, case.scenario or DEFAULT_SCENARIO, case.evidence)
-        table = table[table["swing"] > 0].head(top).copy()
-        table["case"] = case.id
-        frames.append(table)
-    joined = pd.concat(frames, ignore_index=True)
+def influential(joined: pd.DataFrame, top: int = 12) -> pd.DataFrame:
+    """Parameters that move the leader's p_cause most over the cases of ``joined``
+    (:func:`calcinosis.sensitivity.top_parameters`), largest swing first."""
     best = (joined.sort_values(["swing", "parameter"], ascending=[False, True], kind="stable")
             .drop_duplicates("parameter").head(top))
     counts = joined.groupby("parameter")["case"].nunique()
@@ -131,11 +124,11 @@ def _targets_figure(targets: pd.DataFrame) -> bytes:
 def build_card(priors: Priors, evaluation=None) -> Card:
     """The model card's Markdown and figures (see the module docstring); ``evaluation``
     (the published cases, each in its own scenario) is computed when not given."""
-    from .cli import case_rankings
     from .corpus import load_corpus
-    from .evaluation import evaluate
+    from .evaluation import case_rankings, evaluate
     from .evaluation_report import FIGURES, png, section
     from .evidence import bundled_cases, load_case
+    from .sensitivity import top_parameters, trusted_share
 
     if evaluation is None:
         corpus = load_corpus(None, priors.vocabulary)
@@ -145,8 +138,10 @@ def build_card(priors: Priors, evaluation=None) -> Card:
     summary, judged = provenance_tables(priors)
     targets = validate_targets(priors, draws=DRAWS, seed=SEED)
     rankings = case_rankings()
-    review = [load_case(p, priors.vocabulary) for p in bundled_cases() if p.name.startswith("paparo2011")]
-    top = influential(priors, review)
+    bundled = [load_case(p, priors.vocabulary) for p in bundled_cases()]
+    sensitive = top_parameters(priors, bundled, top=SENSITIVE_TOP)
+    top = influential(sensitive)
+    trusted, distinct = trusted_share(sensitive)
     ranked = rankings.dropna(subset=["rank"])
     n_pass = int(targets["passed"].sum())
     kinds = s["kinds"]
@@ -185,6 +180,10 @@ def build_card(priors: Priors, evaluation=None) -> Card:
     add(_md([["kind", "parameters", "share"],
              *[[r.kind, str(r.parameters), _pct(r.share)] for r in summary.itertuples()],
              ["total", str(int(summary["parameters"].sum())), "100%"]]))
+    lit = summary.set_index("kind").reindex(["literature", "derived"])["parameters"].fillna(0).sum()
+    add(f"\nLiterature or derived: **{_pct(lit / summary['parameters'].sum())} of all parameters** (goal: 70%) and "
+        f"**{_pct(trusted / distinct)} of the {distinct} parameters in some bundled case's top-{SENSITIVE_TOP} "
+        "sensitivity list** (goal: 90%; see Most influential parameters).\n")
     add("\nJudgement parameters (no published figure; each cites the qualitative statement it rests on and has "
         "a wide range), grouped by file and node:\n")
     add(_md([["file", "node", "judgement parameters", "sources"],
@@ -224,9 +223,11 @@ def build_card(priors: Priors, evaluation=None) -> Card:
     add("")
     add(section(evaluation, FIGURE_DIR))
     add("## Most influential parameters\n")
-    add(f"One-way sensitivity on the {len(review)} illustrated cases of the source review: each parameter moved "
-        "alone to the ends of its range; swing = change of the leading cause's p_cause. The largest swing of "
-        "each parameter over the cases, and in how many cases it is among the 12 largest:\n")
+    add(f"One-way sensitivity on the {len(bundled)} bundled cases, each in its own scenario: each parameter moved "
+        "alone to the ends of its range; swing = change of the leading cause's p_cause. "
+        f"{distinct} distinct parameters appear among the {SENSITIVE_TOP} largest swings of some case; "
+        f"**{trusted} of them ({_pct(trusted / distinct)}) are literature or derived** (goal: 90%). The largest "
+        f"swing of each parameter over the cases, and in how many cases it is among the {SENSITIVE_TOP} largest:\n")
     add(_md([["parameter", "kind", "value [range]", "swing", "case (leader)", "cases"],
              *[[r.parameter, r.kind, f"{r.value:.3g} [{r.low:.3g}, {r.high:.3g}]", _pct(r.swing),
                 f"{r.case} ({r.cause})", str(r.cases)] for r in top.itertuples()]]))

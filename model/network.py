@@ -24,18 +24,13 @@ Layers, from causes to effects:
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Sequence
 
 import networkx as nx
 import numpy as np
-import warnings
 
 from opt_einsum import contract
-
-with warnings.catch_warnings():  # pgmpy announces deprecations of modules this package does not use
-    warnings.simplefilter("ignore", FutureWarning)
-    from pgmpy.factors.discrete import TabularCPD
-    from pgmpy.models import DiscreteBayesianNetwork
 
 from . import canonical
 from .defaults import DEFAULT_SCENARIO  # noqa: F401 (re-exported)
@@ -70,6 +65,7 @@ class Network:
     Attributes
     ----------
     model : pgmpy.models.DiscreteBayesianNetwork
+        Built from ``tables`` on first use (pgmpy is imported only then).
     priors : Priors
     scenario : Scenario
     nodes : dict
@@ -81,23 +77,29 @@ class Network:
         The same tables as numpy arrays (for the compiled engine).
     """
 
-    model: DiscreteBayesianNetwork
     priors: Priors
     scenario: Scenario
     nodes: dict[str, NodeInfo]
+    tables: "Tables"
     causes: list[str] = field(default_factory=list)
-    tables: "Tables | None" = None
+
+    @cached_property
+    def model(self):
+        return _pgmpy_model(self.tables)
 
     @property
     def graph(self) -> nx.DiGraph:
-        """The structure as a plain networkx graph (causes -> effects)."""
-        return nx.DiGraph(self.model.edges())
+        """The structure as a new networkx graph (causes -> effects) the caller may annotate."""
+        graph = nx.DiGraph()
+        graph.add_nodes_from(self.tables.parents)
+        graph.add_edges_from((p, node) for node, parents in self.tables.parents.items() for p in parents)
+        return graph
 
     def public_nodes(self) -> list[NodeInfo]:
         return [info for info in self.nodes.values() if info.kind != "latent"]
 
     def largest_table(self) -> int:
-        return max(int(np.prod(cpd.cardinality)) for cpd in self.model.get_cpds())
+        return max(int(np.prod(a.shape[1:])) for a in self.tables.arrays.values())
 
 
 def get_scenario(priors: Priors, name: str | None) -> Scenario:
@@ -318,16 +320,17 @@ class _Builder:
         self.add(f"produces__{OTHER_CAUSES}", CONDITION_STATES, [], self.row(self.priors.other_causes, CONDITION_STATES),
                  kind="latent", label="A cause outside the model produces a soft-tissue calcification")
 
-    def attribution(self, causes: list[str]) -> None:
+    def attribution(self, causes: list[str], chain: list[str]) -> None:
+        """Link the producers in ``chain`` order; ``lesion_cause`` lists ``causes`` in their order."""
         previous_node = None
-        for k, cause in enumerate(causes):
-            _, states, table = canonical.attribution_step(causes, k)
+        for k, cause in enumerate(chain):
+            _, states, table = canonical.attribution_step(chain, k)
             node = f"attribution__{k + 1:02d}"
             parents = ([previous_node] if previous_node else []) + [f"produces__{cause}"]
             self.add(node, states, parents, table[None], kind="latent",
                      label=f"Attribution of the index lesion among the first {k + 1} causes")
             previous_node = node
-        result_states, table = canonical.attribution_result(causes)
+        result_states, table = canonical.attribution_result(chain, causes)
         self.add(LESION_CAUSE, result_states, [previous_node], table[None], kind="latent",
                  label="What produced the index calcification")
         states = self.vocabulary.findings[CALCIFICATION]
@@ -426,12 +429,19 @@ def build_tables(priors: Priors, scenario: Scenario | str | None = None, source=
     # Findings before production: a condition's production may depend on its mineral state.
     builder.noisy_max_nodes()
     builder.producers()
-    builder.attribution([*priors.vocabulary.conditions, OTHER_CAUSES])
+    builder.attribution([*priors.vocabulary.conditions, OTHER_CAUSES], [*priors.attribution_chain, OTHER_CAUSES])
     builder.lesion_signs()
     return builder.result()
 
 
-def _pgmpy_model(tables: Tables) -> DiscreteBayesianNetwork:
+def _pgmpy_model(tables: Tables):
+    """The tables as a pgmpy ``DiscreteBayesianNetwork`` of ``TabularCPD`` (checked)."""
+    import warnings
+
+    with warnings.catch_warnings():  # pgmpy announces deprecations of modules this package does not use
+        warnings.simplefilter("ignore", FutureWarning)
+        from pgmpy.factors.discrete import TabularCPD
+        from pgmpy.models import DiscreteBayesianNetwork
     edges = [(p, node) for node, parents in tables.parents.items() for p in parents]
     model = DiscreteBayesianNetwork(edges)
     model.add_nodes_from(tables.parents)
@@ -469,5 +479,4 @@ def build_network(priors: Priors, scenario: Scenario | str | None = None) -> Net
         that the relative risks make exceed one, a stratum of probability zero...).
     """
     tables = build_tables(priors, scenario)
-    return Network(_pgmpy_model(tables), priors, tables.scenario, tables.info,
-                   [*priors.vocabulary.conditions, OTHER_CAUSES], tables)
+    return Network(priors, tables.scenario, tables.info, tables, [*priors.vocabulary.conditions, OTHER_CAUSES])

@@ -25,6 +25,7 @@ from typing import Any, Literal
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from . import cache
 from .errors import PriorsError, allowed, suggestion
 from .yamlio import read_yaml
 from .resources import priors_dir
@@ -179,6 +180,7 @@ class Settings(_Closed):
     judgement_max_concentration: float
     interval_mass: float = Field(gt=0, lt=1)
     credible_mass: float = Field(gt=0, lt=1)
+    attribution_order: tuple[str, ...] = ()
 
 
 # --------------------------------------------------------------------------- result
@@ -232,6 +234,13 @@ class Priors:
     learning: LearningSettings | None = None
     counts: CountsFile | None = None
     judgement_lesion_signs: dict[str, dict[str, Row | list[GivenRow]]] = field(default_factory=dict)
+
+    @property
+    def attribution_chain(self) -> list[str]:
+        """Conditions in the order the attribution chain links them: ``attribution_order``
+        of settings.yaml first, then any other condition in vocabulary order."""
+        listed = [c for c in self.settings.attribution_order if c in self.vocabulary.conditions]
+        return listed + [c for c in self.vocabulary.conditions if c not in listed]
 
     def states(self, node: str) -> tuple[str, ...]:
         """States of any node the priors define (public or latent)."""
@@ -306,6 +315,28 @@ def load_priors(folder: Path | str | None = None, *, counts: bool = True) -> Pri
         Naming the file, the key, the bad value and what was expected.
     """
     folder = Path(folder) if folder else priors_dir()
+    files = _priors_files(folder, counts)
+    entry = f"priors-{cache.key(files, str(counts))}"
+    cached = cache.load(entry)
+    if isinstance(cached, Priors):
+        return cached
+    priors = _read_priors(folder, counts)
+    cache.store(entry, priors)
+    return priors
+
+
+def _priors_files(folder: Path, counts: bool) -> list[Path]:
+    """Every file that ``load_priors`` reads, in a fixed order (a missing required file
+    is left in, so that reading it reports the error)."""
+    names = ["settings.yaml", "references.yaml", "population.yaml", "conditions.yaml", *FINDING_FILES,
+             "lesion.yaml", "vocabulary.yaml"]
+    optional = [n for n in ("learning.yaml", "corpus_counts.yaml")[: 2 if counts else 1] if (folder / n).is_file()]
+    present = [folder / n for n in [*names, *optional] if (folder / n).is_file()]
+    return present + sorted((folder / "scenarios").glob("*.yaml"))
+
+
+def _read_priors(folder: Path, counts: bool) -> Priors:
+    """Read and validate the priors folder (``load_priors`` without the cache)."""
     vocabulary = load_vocabulary(folder / "vocabulary.yaml")
     digest = hashlib.sha256()
     raw: dict[str, Any] = {}
@@ -527,6 +558,7 @@ class _Checker:
 
     # -- files ------------------------------------------------------------------
     def check_all(self) -> None:
+        self.check_settings()
         self.check_references()
         self.check_population()
         self.check_conditions()
@@ -535,6 +567,16 @@ class _Checker:
         self.check_coverage()
         for scenario in self.p.scenarios.values():
             check_scenario(self.p, scenario, f"scenarios/{scenario.id}.yaml")
+
+    def check_settings(self) -> None:
+        seen: set[str] = set()
+        for cid in self.p.settings.attribution_order:
+            if cid not in self.v.conditions:
+                self.fail("settings.yaml: attribution_order", f"'{cid}' is not a condition. Allowed: "
+                          f"{allowed(self.v.conditions)}.{suggestion(cid, self.v.conditions)}")
+            if cid in seen:
+                self.fail("settings.yaml: attribution_order", f"'{cid}' is listed twice; list each condition once.")
+            seen.add(cid)
 
     def check_references(self) -> None:
         if next(iter(self.p.references), None) != "paparo2011":

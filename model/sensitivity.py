@@ -109,3 +109,33 @@ def one_way(priors: Priors, scenario, evidence: dict[str, str], cause: str | Non
     table["cause"] = cause
     table["p_cause"] = float(point[index])
     return table
+
+
+TRUSTED_KINDS = ("literature", "derived")
+
+
+def top_parameters(priors: Priors, cases: list, top: int = 10,
+                   progress: Callable[[str], None] | None = None) -> pd.DataFrame:
+    """The ``top`` parameters of largest swing for each case, each case in its own scenario.
+
+    ``cases`` are :class:`calcinosis.evidence.Case` objects (``scenario`` None means the
+    default population). Returns one row per case and parameter: the columns of
+    :func:`one_way` and ``case``. Parameters with no swing are left out.
+    """
+    from .network import DEFAULT_SCENARIO
+
+    frames = []
+    for case in cases:
+        table = one_way(priors, case.scenario or DEFAULT_SCENARIO, case.evidence)
+        table = table[table["swing"] > 0].head(top).copy()
+        table["case"] = case.id
+        frames.append(table)
+        if progress:
+            progress(case.id)
+    return pd.concat(frames, ignore_index=True)
+
+
+def trusted_share(parameters: pd.DataFrame) -> tuple[int, int]:
+    """(literature or derived, all) among the distinct parameters of ``parameters``."""
+    distinct = parameters.drop_duplicates("parameter")
+    return int(distinct["kind"].isin(TRUSTED_KINDS).sum()), len(distinct)

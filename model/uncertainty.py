@@ -21,9 +21,9 @@ carry a leading axis of draws, which the compiled engine evaluates all at once.
 from __future__ import annotations
 
 import math
+from statistics import NormalDist
 
 import numpy as np
-from scipy.stats import norm
 
 from .priors import Priors, Ratio, Row
 
@@ -51,7 +51,7 @@ class ParameterDraws:
             raise ValueError(f"draws must be at least 1; got {draws}.")
         self.draws = int(draws)
         self.rng = np.random.default_rng(seed)
-        self.z = float(norm.ppf(1 - (1 - priors.settings.interval_mass) / 2))
+        self.z = NormalDist().inv_cdf(1 - (1 - priors.settings.interval_mass) / 2)
         self.tol = priors.settings.sum_tolerance
         self.narrow = float(narrow)
         self._cache: dict[int, object] = {}

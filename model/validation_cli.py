@@ -43,7 +43,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
     from rich.markup import escape
     from rich.table import Table
 
-    from .cli import _console, _percent
+    from .console import console as _console, percent as _percent
     view = Table(title=f"Literature targets (implied 90% interval over {args.draws} draws, seed {args.seed})",
                  title_justify="left")
     for column in ("target", "scenario", "published", "implied", "90% interval", "result"):

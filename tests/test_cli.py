@@ -76,6 +76,21 @@ def test_priors_listing_counts_kinds(capsys):
     assert summary["total"] == len(payload["parameters"]) > 500
     first = payload["parameters"][0]
     assert {"parameter", "value", "low", "high", "kind", "source", "locator"} <= set(first)
+    share = (summary["literature"] + summary["derived"]) / summary["total"]
+    assert summary["literature_or_derived_share"] == pytest.approx(share)
+
+
+def test_sensitive_parameters_provenance_share(priors):
+    """The share among the parameters a case hinges on counts each parameter once, by its kind."""
+    from calcinosis.evidence import bundled_cases, load_case
+    from calcinosis.sensitivity import top_parameters, trusted_share
+
+    case = load_case(bundled_cases()[0], priors.vocabulary)
+    top = top_parameters(priors, [case, case], top=10)
+    assert len(top) == 20 and set(top["case"]) == {case.id}
+    trusted, distinct = trusted_share(top)
+    assert distinct == 10
+    assert trusted == int(top.head(10)["kind"].isin(["literature", "derived"]).sum())
 
 
 @pytest.mark.parametrize("content, fragment", [

@@ -196,6 +196,7 @@ CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic
                   "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(chromium() is None, reason="Debian chromium is not installed (.ci/run installs it)")
 def test_report_renders_its_figures_in_a_real_browser(tmp_path, priors):
     report = write_report(priors, load_case(FIG1), tmp_path, draws=100, seed=1)

@@ -206,6 +206,7 @@ def evaluation(priors, corpus):
     return evaluate(priors, corpus.cases, corpus, scenario_from_case=True)
 
 
+@pytest.mark.slow
 def test_the_committed_evaluation_report_is_what_the_command_writes(evaluation):
     from calcinosis.evaluation_report import section
 
@@ -214,6 +215,7 @@ def test_the_committed_evaluation_report_is_what_the_command_writes(evaluation):
         "reports/evaluation/report.md is stale: run `calcinosis evaluate --scenario-from-case --report`"
 
 
+@pytest.mark.slow
 def test_the_readme_quotes_the_out_of_sample_figures(evaluation):
     row = evaluation.summary().set_index("protocol").loc["network"]
     readme = (ROOT / "README.md").read_text(encoding="utf-8")

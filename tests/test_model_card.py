@@ -3,12 +3,15 @@ the version, priors checksum, scenario and the disclaimer."""
 
 from pathlib import Path
 
+import pytest
+
 from calcinosis import __version__, load_priors
 from calcinosis.modelcard import build_card
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
+@pytest.mark.slow
 def test_committed_card_matches_generated():
     priors = load_priors()
     card = build_card(priors)

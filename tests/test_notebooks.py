@@ -29,6 +29,7 @@ def test_there_are_three_notebooks():
     assert [p.name for p in NOTEBOOKS] == ["01_introduction.ipynb", "02_lessons.ipynb", "03_quiz.ipynb"]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
 def test_notebook_executes(path, kernel_path, monkeypatch):
     monkeypatch.setenv("JUPYTER_PATH", str(kernel_path))

@@ -142,6 +142,7 @@ def _leading_row(page):
     return row.get_attribute("data-id"), float(row.get_attribute("data-value"))
 
 
+@pytest.mark.slow
 def test_the_page_in_a_real_browser(server, tmp_path):
     _chromium_or_skip()
     from playwright.sync_api import sync_playwright

@@ -4,6 +4,7 @@ import json
 import sys
 
 import nbformat
+import pytest
 from nbclient import NotebookClient
 
 from .conftest import ROOT
@@ -11,6 +12,7 @@ from .conftest import ROOT
 KERNEL = "calcinosis-whatif-tests"
 
 
+@pytest.mark.slow
 def test_whatif_notebook_executes(tmp_path, monkeypatch):
     spec = tmp_path / "kernels" / KERNEL
     spec.mkdir(parents=True)

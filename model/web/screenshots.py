@@ -94,3 +94,17 @@ def save_screenshots(out: Path | str = "reports/screenshots") -> list[Path]:
 if __name__ == "__main__":
     for saved in save_screenshots():
         print(saved)
+
+
+def cmd_screenshots(args) -> int:
+    for path in save_screenshots(args.out):
+        print(path)
+    return 0
+
+
+def add_commands(sub) -> None:
+    """Register ``screenshots`` on the command line's sub-parsers."""
+    shots = sub.add_parser("screenshots", help="save a screenshot of each view of the web page (needs chromium)")
+    shots.add_argument("--out", type=Path, default=Path("reports/screenshots"),
+                       help="folder (default: reports/screenshots/)")
+    shots.set_defaults(run=cmd_screenshots)

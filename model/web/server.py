@@ -68,25 +68,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_screenshots(args: argparse.Namespace) -> int:
-    from .screenshots import save_screenshots
-
-    for path in save_screenshots(args.out):
-        print(path)
-    return 0
-
-
 def add_commands(sub) -> None:
-    """Register ``serve`` and ``screenshots`` on the command line's sub-parsers."""
-    from pathlib import Path
-
+    """Register ``serve`` on the command line's sub-parsers."""
     serve_parser = sub.add_parser("serve", help="the local web page: consultation, teaching and what-if views")
     serve_parser.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"port (default {DEFAULT_PORT})")
     serve_parser.add_argument("--host", default=LOCAL,
                               help=f"interface to listen on (default {LOCAL}, this machine only; "
                                    "0.0.0.0 would expose the page to the network)")
     serve_parser.set_defaults(run=cmd_serve)
-    shots = sub.add_parser("screenshots", help="save a screenshot of each view of the web page (needs chromium)")
-    shots.add_argument("--out", type=Path, default=Path("reports/screenshots"),
-                       help="folder (default: reports/screenshots/)")
-    shots.set_defaults(run=cmd_screenshots)

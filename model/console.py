@@ -1,0 +1,36 @@
+"""Terminal output shared by the commands: the rich console, a transient progress bar and
+percentages as the tables print them."""
+
+from __future__ import annotations
+
+import sys
+from contextlib import contextmanager
+
+
+def console(stream=None):
+    """A rich console on ``stream`` (standard output), 120 columns, no syntax highlighting."""
+    from rich.console import Console
+
+    return Console(file=stream or sys.stdout, width=120, highlight=False)
+
+
+def percent(p: float) -> str:
+    from .plots import percent as format_percent
+
+    return format_percent(p)
+
+
+@contextmanager
+def progress_steps(total: int, description: str):
+    """A transient rich progress bar on standard error (shown only on a terminal)."""
+    from rich.console import Console
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    bar = Progress(TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(),
+                   console=Console(stderr=True), transient=True, disable=not sys.stderr.isatty())
+    with bar:
+        task = bar.add_task(description, total=total)
+
+        def advance(label: str) -> None:
+            bar.update(task, description=label, advance=1)
+        yield advance

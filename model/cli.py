@@ -210,13 +210,12 @@ def cmd_priors(args: argparse.Namespace) -> int:
     summary["literature_or_derived_share"] = (summary["literature"] + summary["derived"]) / len(table)
     if args.sensitivity:
         from .evidence import bundled_cases, load_case
-        from .modelcard import SENSITIVE_TOP
-        from .sensitivity import top_parameters, trusted_share
+        from .sensitivity import TOP, top_parameters, trusted_share
         cases = [load_case(p, priors.vocabulary) for p in bundled_cases()]
         with progress_steps(len(cases), "sensitivity") as step:
-            sensitive = top_parameters(priors, cases, top=SENSITIVE_TOP, progress=step)
+            sensitive = top_parameters(priors, cases, progress=step)
         trusted, distinct = trusted_share(sensitive)
-        summary["sensitive"] = {"cases": len(cases), "top": SENSITIVE_TOP, "parameters": distinct,
+        summary["sensitive"] = {"cases": len(cases), "top": TOP, "parameters": distinct,
                                 "literature_or_derived": trusted, "share": trusted / distinct}
     if args.json:
         stamp.dump(stamp.stamped({"parameters": table.to_dict(orient="records"),

@@ -22,16 +22,19 @@ learned from; labelled as such).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from .corpus import Corpus
 from .engine import CompiledEngine
-from .evidence import Case
+from .errors import EvidenceError
+from .evidence import Case, bundled_cases, load_case
+from .inference import Inference, engine_for
 from .learning import fold_priors, judgement_priors
-from .network import CALCIFICATION, DEFAULT_SCENARIO, LESION_CAUSE, Tables, build_tables, get_scenario
-from .priors import OTHER_CAUSES, Priors
+from .network import CALCIFICATION, DEFAULT_SCENARIO, LESION_CAUSE, Tables, build_network, build_tables, get_scenario
+from .priors import OTHER_CAUSES, Priors, load_priors
 
 TOP_K = (1, 3, 5)
 CALIBRATION_BINS = 10
@@ -312,12 +315,6 @@ def _miss(engine: CompiledEngine, case: Case, evidence: dict, column: int, cause
 
 def case_rankings(folder: Path | None = None, engine: str = "compiled"):
     """Rank of the reference diagnosis for every bundled case (a pandas DataFrame)."""
-    from .errors import EvidenceError
-    from .evidence import bundled_cases, load_case
-    from .inference import Inference, engine_for
-    from .network import build_network
-    from .priors import load_priors
-
     priors = load_priors()
     engines: dict[str, Inference] = {}
     rows = []

@@ -25,7 +25,6 @@ from .targets import PASS_RULE, validate_targets
 
 FIGURE_DIR = "model-card"
 DRAWS, SEED = 1000, 2011
-SENSITIVE_TOP = 10  # a parameter is "sensitive" when among a case's ten largest swings
 
 
 @dataclass
@@ -128,7 +127,7 @@ def build_card(priors: Priors, evaluation=None) -> Card:
     from .evaluation import case_rankings, evaluate
     from .evaluation_report import FIGURES, png, section
     from .evidence import bundled_cases, load_case
-    from .sensitivity import top_parameters, trusted_share
+    from .sensitivity import TOP as SENSITIVE_TOP, TRUSTED_KINDS, top_parameters, trusted_share
 
     if evaluation is None:
         corpus = load_corpus(None, priors.vocabulary)
@@ -139,7 +138,7 @@ def build_card(priors: Priors, evaluation=None) -> Card:
     targets = validate_targets(priors, draws=DRAWS, seed=SEED)
     rankings = case_rankings()
     bundled = [load_case(p, priors.vocabulary) for p in bundled_cases()]
-    sensitive = top_parameters(priors, bundled, top=SENSITIVE_TOP)
+    sensitive = top_parameters(priors, bundled)
     top = influential(sensitive)
     trusted, distinct = trusted_share(sensitive)
     ranked = rankings.dropna(subset=["rank"])
@@ -180,7 +179,7 @@ def build_card(priors: Priors, evaluation=None) -> Card:
     add(_md([["kind", "parameters", "share"],
              *[[r.kind, str(r.parameters), _pct(r.share)] for r in summary.itertuples()],
              ["total", str(int(summary["parameters"].sum())), "100%"]]))
-    lit = summary.set_index("kind").reindex(["literature", "derived"])["parameters"].fillna(0).sum()
+    lit = summary.set_index("kind").reindex(list(TRUSTED_KINDS))["parameters"].fillna(0).sum()
     add(f"\nLiterature or derived: **{_pct(lit / summary['parameters'].sum())} of all parameters** (goal: 70%) and "
         f"**{_pct(trusted / distinct)} of the {distinct} parameters in some bundled case's top-{SENSITIVE_TOP} "
         "sensitivity list** (goal: 90%; see Most influential parameters).\n")

@@ -239,7 +239,7 @@ class Priors:
     def attribution_chain(self) -> list[str]:
         """Conditions in the order the attribution chain links them: ``attribution_order``
         of settings.yaml first, then any other condition in vocabulary order."""
-        listed = [c for c in self.settings.attribution_order if c in self.vocabulary.conditions]
+        listed = list(self.settings.attribution_order)  # validated: conditions, each once
         return listed + [c for c in self.vocabulary.conditions if c not in listed]
 
     def states(self, node: str) -> tuple[str, ...]:
@@ -325,14 +325,21 @@ def load_priors(folder: Path | str | None = None, *, counts: bool = True) -> Pri
     return priors
 
 
+def _required_files() -> list[str]:
+    return ["settings.yaml", "references.yaml", "population.yaml", "conditions.yaml", *FINDING_FILES,
+            "lesion.yaml", "vocabulary.yaml"]
+
+
+def _optional_files(folder: Path, counts: bool) -> list[str]:
+    """The learning files present in ``folder`` (only ``learning.yaml`` without the counts)."""
+    return [n for n in ("learning.yaml", "corpus_counts.yaml")[: 2 if counts else 1] if (folder / n).is_file()]
+
+
 def _priors_files(folder: Path, counts: bool) -> list[Path]:
-    """Every file that ``load_priors`` reads, in a fixed order (a missing required file
-    is left in, so that reading it reports the error)."""
-    names = ["settings.yaml", "references.yaml", "population.yaml", "conditions.yaml", *FINDING_FILES,
-             "lesion.yaml", "vocabulary.yaml"]
-    optional = [n for n in ("learning.yaml", "corpus_counts.yaml")[: 2 if counts else 1] if (folder / n).is_file()]
-    present = [folder / n for n in [*names, *optional] if (folder / n).is_file()]
-    return present + sorted((folder / "scenarios").glob("*.yaml"))
+    """Every file that ``load_priors`` reads that exists, in a fixed order (a missing
+    required file is left out of the cache key; reading the folder then reports it)."""
+    names = [*_required_files(), *_optional_files(folder, counts)]
+    return [folder / n for n in names if (folder / n).is_file()] + sorted((folder / "scenarios").glob("*.yaml"))
 
 
 def _read_priors(folder: Path, counts: bool) -> Priors:
@@ -340,16 +347,7 @@ def _read_priors(folder: Path, counts: bool) -> Priors:
     vocabulary = load_vocabulary(folder / "vocabulary.yaml")
     digest = hashlib.sha256()
     raw: dict[str, Any] = {}
-    paths = [
-        "settings.yaml", "references.yaml", "population.yaml", "conditions.yaml",
-        *FINDING_FILES, "lesion.yaml", "vocabulary.yaml",
-    ]
-    for name in paths:
-        raw[name] = _read_yaml(folder / name)
-        digest.update((folder / name).read_bytes())
-    optional = [name for name in ("learning.yaml", "corpus_counts.yaml")[: 2 if counts else 1]
-                if (folder / name).is_file()]
-    for name in optional:
+    for name in [*_required_files(), *_optional_files(folder, counts)]:
         raw[name] = _read_yaml(folder / name)
         digest.update((folder / name).read_bytes())
     scenario_paths = sorted((folder / "scenarios").glob("*.yaml"))

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from .engine import CompiledEngine
-from .network import CALCIFICATION, LESION_CAUSE, build_tables, get_scenario
+from .network import CALCIFICATION, DEFAULT_SCENARIO, LESION_CAUSE, build_tables, get_scenario
 from .priors import Parameter, Priors, Ratio, Row, iter_parameters
 
 SUM_TOLERANCE = 1e-9
@@ -112,9 +112,10 @@ def one_way(priors: Priors, scenario, evidence: dict[str, str], cause: str | Non
 
 
 TRUSTED_KINDS = ("literature", "derived")
+TOP = 10  # a parameter is "sensitive" for a case when among its ten largest swings
 
 
-def top_parameters(priors: Priors, cases: list, top: int = 10,
+def top_parameters(priors: Priors, cases: list, top: int = TOP,
                    progress: Callable[[str], None] | None = None) -> pd.DataFrame:
     """The ``top`` parameters of largest swing for each case, each case in its own scenario.
 
@@ -122,8 +123,6 @@ def top_parameters(priors: Priors, cases: list, top: int = 10,
     default population). Returns one row per case and parameter: the columns of
     :func:`one_way` and ``case``. Parameters with no swing are left out.
     """
-    from .network import DEFAULT_SCENARIO
-
     frames = []
     for case in cases:
         table = one_way(priors, case.scenario or DEFAULT_SCENARIO, case.evidence)

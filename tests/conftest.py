@@ -37,3 +37,12 @@ def engine():
 def reference():
     """pgmpy's variable elimination, the reference the compiled engine is held to."""
     return inference_for("general_adult", "pgmpy")
+
+
+def pytest_terminal_summary(terminalreporter):
+    """Print how many malformed and fuzzed inputs the robustness tests tried."""
+    from .tried import TRIED
+
+    if TRIED:
+        terminalreporter.write_line("robustness inputs tried: " + ", ".join(
+            f"{kind} {count}" for kind, count in sorted(TRIED.items())) + f"; {sum(TRIED.values())} in all")

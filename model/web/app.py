@@ -58,8 +58,10 @@ def _error(message: str, status: int = 400) -> JSONResponse:
 
 
 async def _body(request: Request) -> dict:
+    def refuse(constant):
+        raise CalcinosisError(f"the request body is not valid JSON: {constant} is not a JSON number.")
     try:
-        data = json.loads((await request.body()).decode("utf-8"))
+        data = json.loads((await request.body()).decode("utf-8"), parse_constant=refuse)
     except (UnicodeDecodeError, json.JSONDecodeError):
         raise CalcinosisError("the request body is not valid JSON.") from None
     if not isinstance(data, dict):
@@ -171,13 +173,14 @@ def create_app(report_draws: int | None = None) -> FastAPI:
     async def sweep(request: Request):
         data = await _body(request)
 
-        def number(key):
+        def number(key, kind=float):
             value = data.get(key)
-            if isinstance(value, bool) or not isinstance(value, (int, float)):
-                raise CalcinosisError(f"{key}: expected a number; got {value!r}.")
-            return value
-        return await run(service.sweep, data.get("scenario"), str(data.get("condition")), float(number("low")),
-                         float(number("high")), int(number("points")), str(data.get("target")),
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) \
+                    or (kind is int and value != int(value)):
+                raise CalcinosisError(f"{key}: expected a {'whole ' if kind is int else ''}number; got {value!r}.")
+            return kind(value)
+        return await run(service.sweep, data.get("scenario"), str(data.get("condition")), number("low"),
+                         number("high"), number("points", int), str(data.get("target")),
                          str(data.get("measure")), data.get("evidence"))
 
     return app

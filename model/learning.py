@@ -87,7 +87,8 @@ def write_counts(counts: CountsFile, path: Path | str) -> Path:
               "# Per lesion sign and cause: the judgement row of lesion.yaml (prior), the states stated by the\n"
               "# corpus's patients with that diagnosis (counts, capped per publication and in all; see\n"
               "# learning.yaml), the case files counted, and the resulting probabilities:\n"
-              "# (prior_weight x prior + counts) / (prior_weight + n), prior_weight being the judgement's concentration.\n")
+              "# (prior_weight x prior + series + counts) / (prior_weight + n), prior_weight being the judgement's\n"
+              "# concentration and series the counts of published series that lesion.yaml adds to the row.\n")
     body = yaml.safe_dump(counts.model_dump(), sort_keys=False, width=120, allow_unicode=True)
     path.write_text(header + body, encoding="utf-8")
     return path

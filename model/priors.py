@@ -49,12 +49,26 @@ class Provenance(_Closed):
     note: str | None = None
 
 
+class SeriesCount(_Closed):
+    """The patients of one published series, by the state of a lesion sign they showed."""
+
+    source: str
+    locator: str = Field(min_length=3)
+    counts: dict[str, float]
+    note: str | None = None
+
+
 class Row(Provenance):
-    """Probabilities of some states of one node in one situation, with their uncertainty."""
+    """Probabilities of some states of one node in one situation, with their uncertainty.
+
+    A judgement row of the lesion tables may carry ``series``: counts from published
+    series, added to the judgement taken as a Dirichlet prior worth ``concentration``
+    patients (see :func:`learned_row`)."""
 
     probabilities: dict[str, float]
     interval: dict[str, tuple[float, float]] | None = None
     concentration: float | None = Field(default=None, gt=0)
+    series: tuple[SeriesCount, ...] = ()
 
 
 class GivenRow(Row):
@@ -158,7 +172,8 @@ class LearnedRow(_Closed):
     """One row of ``priors/corpus_counts.yaml``: the judgement it started from (its
     probabilities and its concentration, the judgement's stated equivalent sample size),
     the counts of the corpus, and the resulting probabilities, so the arithmetic can be
-    checked: probabilities = (prior_weight x prior + counts) / (prior_weight + n)."""
+    checked: probabilities = (prior_weight x prior + series + counts) / (prior_weight + n), where
+    series are the counts of published series that ``lesion.yaml`` adds to the row."""
 
     prior: dict[str, float]
     prior_weight: float = Field(gt=0)
@@ -393,6 +408,7 @@ def _read_priors(folder: Path, counts: bool) -> Priors:
         judgement_lesion_signs=lesion.signs,
     )
     _Checker(priors).check_all()
+    priors = dataclasses.replace(priors, lesion_signs=with_series(lesion.signs))
     if "learning.yaml" in raw:
         learning = _parse(LearningSettings, raw["learning.yaml"], folder / "learning.yaml")
         counts = _parse(CountsFile, raw.get("corpus_counts.yaml") or {"corpus_cases": 0, "corpus_publications": 0},
@@ -401,15 +417,46 @@ def _read_priors(folder: Path, counts: bool) -> Priors:
     return priors
 
 
+def series_counts(judgement: Row) -> dict[str, float]:
+    """The patients of the row's published series, summed by state."""
+    total: dict[str, float] = {}
+    for series in judgement.series:
+        for state, count in series.counts.items():
+            total[state] = total.get(state, 0.0) + count
+    return total
+
+
 def learned_row(judgement: Row, counts: dict[str, float]) -> dict[str, float]:
     """The probabilities of a judgement row updated by counts: the judgement is a
     Dirichlet prior worth as many patients as its stated concentration (at most
-    ``judgement_max_concentration``), and the counts are added to it, so that the row's
-    interval only narrows as patients are counted."""
-    total = sum(counts.values())
+    ``judgement_max_concentration``), and the counts of its published series and of the
+    corpus (``counts``) are added to it, so that the row's interval only narrows as
+    patients are counted."""
+    added = series_counts(judgement)
+    for state, count in counts.items():
+        added[state] = added.get(state, 0.0) + count
+    total = sum(added.values())
     weight = judgement.concentration
-    return {state: (weight * value + counts.get(state, 0.0)) / (weight + total)
+    return {state: (weight * value + added.get(state, 0.0)) / (weight + total)
             for state, value in judgement.probabilities.items()}
+
+
+def _series_row(judgement: Row) -> Row:
+    """A judgement row with published series as its ``derived`` row (no corpus counts)."""
+    added = series_counts(judgement)
+    total = sum(added.values())
+    weight = judgement.concentration
+    named = "; ".join(f"{s.source} ({s.locator}): {_counted(s.counts)}" for s in judgement.series)
+    return Row(
+        probabilities=learned_row(judgement, {}), concentration=weight + total, source=judgement.series[0].source,
+        kind="derived", locator=f"{total:g} patients of published series: {named}",
+        derivation=f"(prior_weight x judgement + series counts) / (prior_weight + n) = ({weight:g} x judgement "
+                   f"[{judgement.source}: {judgement.locator}] + {{{_counted(added)}}}) / ({weight:g} + {total:g})",
+        note=judgement.note)
+
+
+def _counted(counts: dict[str, float]) -> str:
+    return ", ".join(f"{k} {v:g}" for k, v in counts.items() if v)
 
 
 def with_counts(priors: Priors, counts: CountsFile, settings: LearningSettings) -> Priors:
@@ -427,13 +474,13 @@ def with_counts(priors: Priors, counts: CountsFile, settings: LearningSettings) 
     if settings.source not in priors.references:
         raise PriorsError(f"learning.yaml: source: '{settings.source}' is not a key of references.yaml."
                           f"{suggestion(settings.source, priors.references)}")
-    signs = {sign: dict(rows) for sign, rows in priors.judgement_lesion_signs.items()}
+    signs = with_series(priors.judgement_lesion_signs)
     tol = priors.settings.sum_tolerance
     for sign, rows in counts.rows.items():
         if sign not in signs:
             raise PriorsError(f"{where}.{sign}: not a sign of lesion.yaml.{suggestion(sign, signs)}")
         for cause, learned in rows.items():
-            judgement = signs[sign].get(cause)
+            judgement = priors.judgement_lesion_signs[sign].get(cause)
             if not isinstance(judgement, Row) or judgement.kind not in settings.learned_kinds:
                 raise PriorsError(f"{where}.{sign}.{cause}: not a learned row of lesion.yaml (a single row of kind "
                                   f"{allowed(settings.learned_kinds)}).{suggestion(cause, signs[sign])}")
@@ -449,21 +496,31 @@ def with_counts(priors: Priors, counts: CountsFile, settings: LearningSettings) 
             for state, value in expected.items():
                 if abs(learned.probabilities.get(state, -1) - value) > 1e-6:
                     raise PriorsError(f"{where}.{sign}.{cause}.probabilities.{state}: the arithmetic gives "
-                                      f"{value:.6f}, the file states {learned.probabilities.get(state)!r}.")
+                                      f"{value:.6f}, the file states {learned.probabilities.get(state)!r}; if the row's series changed, "
+                                      "regenerate the counts with 'calcinosis learn'.")
             total = sum(learned.counts.values())
-            counted = ", ".join(f"{k} {v:g}" for k, v in learned.counts.items() if v)
             weight = judgement.concentration
+            series = series_counts(judgement)
+            named = "".join(f" + {{{_counted(s.counts)}}} of {s.source} ({s.locator})" for s in judgement.series)
             signs[sign][cause] = Row(
-                probabilities=expected, concentration=weight + total,
+                probabilities=expected, concentration=weight + total + sum(series.values()),
                 source=settings.source, kind="derived",
                 locator=f"corpus_counts.yaml: {sign}.{cause} ({total:g} patients from {learned.publications} "
                         f"publications; case ids listed there)",
-                derivation=f"(prior_weight x judgement + counts) / (prior_weight + n) = ({weight:g} x "
-                           f"judgement of lesion.yaml [{judgement.source}: {judgement.locator}] + {{{counted}}})"
-                           f" / ({weight:g} + {total:g}); prior_weight is the judgement's concentration",
+                derivation=f"(prior_weight x judgement + series counts + corpus counts) / (prior_weight + n) = "
+                           f"({weight:g} x judgement of lesion.yaml [{judgement.source}: {judgement.locator}]{named}"
+                           f" + {{{_counted(learned.counts)}}} of the corpus) / ({weight:g} + "
+                           f"{total + sum(series.values()):g}); prior_weight is the judgement's concentration",
                 note=judgement.note,
             )
     return dataclasses.replace(priors, lesion_signs=signs, learning=settings, counts=counts)
+
+
+def with_series(signs: dict[str, dict[str, Row | list[GivenRow]]]) -> dict[str, dict[str, Row | list[GivenRow]]]:
+    """The lesion tables with every judgement row that has published series replaced by
+    its ``derived`` row (the judgement plus the series' counts)."""
+    return {sign: {cause: _series_row(row) if isinstance(row, Row) and row.series else row
+                   for cause, row in rows.items()} for sign, rows in signs.items()}
 
 
 def _mapping(data: Any, path: Path) -> dict:
@@ -492,8 +549,11 @@ class _Checker:
         if entry.kind == "derived" and not entry.derivation:
             self.fail(where, "kind 'derived' needs a 'derivation' stating the computation.")
 
-    def row(self, where: str, row: Row, states: tuple[str, ...], *, full: bool, exclude: str | None = None) -> None:
+    def row(self, where: str, row: Row, states: tuple[str, ...], *, full: bool, exclude: str | None = None,
+            series: bool = False) -> None:
         self.provenance(where, row)
+        if row.series and not series:
+            self.fail(f"{where}.series", "only a single row of the lesion tables may add counts of published series.")
         usable = [s for s in states if s != exclude]
         for state, value in row.probabilities.items():
             if state not in usable:
@@ -682,7 +742,7 @@ class _Checker:
 
     def check_lesion(self) -> None:
         causes = [*self.v.conditions, OTHER_CAUSES]
-        for sign, rows in self.p.lesion_signs.items():
+        for sign, rows in self.p.judgement_lesion_signs.items():
             where = f"lesion.yaml: signs.{sign}"
             if sign not in self.v.findings or sign in self.v.categories["context"]:
                 self.fail(where, f"not an imaging or clinical finding of the vocabulary.{suggestion(sign, self.v.findings)}")
@@ -696,7 +756,25 @@ class _Checker:
                 if isinstance(row, list):
                     self.given_rows(f"{where}.{cause}", row, self.v.findings[sign], self.parent_candidates(), exclude=sign)
                 else:
-                    self.row(f"{where}.{cause}", row, self.v.findings[sign], full=True)
+                    self.row(f"{where}.{cause}", row, self.v.findings[sign], full=True, series=True)
+                    self.series(f"{where}.{cause}", row)
+
+    def series(self, where: str, row: Row) -> None:
+        """Published series may only add counts of the row's states to a judgement row."""
+        if row.series and (row.kind != "judgement" or row.concentration is None):
+            self.fail(f"{where}.series", "counts of published series are added to a judgement row with a "
+                      "'concentration' (its prior weight); state a literature row without them.")
+        for i, series in enumerate(row.series):
+            at = f"{where}.series[{i}]"
+            if series.source not in self.p.references:
+                self.fail(f"{at}.source", f"'{series.source}' is not a key of references.yaml."
+                          f"{suggestion(series.source, self.p.references)}")
+            for state, count in series.counts.items():
+                if state not in row.probabilities:
+                    self.fail(f"{at}.counts.{state}", f"not a state of the row. Allowed: "
+                              f"{allowed(row.probabilities)}.{suggestion(state, row.probabilities)}")
+                if not (math.isfinite(count) and count >= 0):
+                    self.fail(f"{at}.counts.{state}", f"a count must be a number of patients (0 or more); got {count!r}.")
 
     def check_coverage(self) -> None:
         missing_conditions = [c for c in self.v.conditions if c not in self.p.conditions]

@@ -127,9 +127,15 @@ def test_learned_rows_are_derived_and_their_arithmetic_holds(priors):
             row, judgement = priors.lesion_signs[sign][cause], priors.judgement_lesion_signs[sign][cause]
             assert row.kind == "derived" and row.source == "published_corpus"
             assert entry.prior_weight == judgement.concentration
-            n = sum(entry.counts.values())
+            # the counts of the row's published series, if any, are added with the corpus's
+            series = {}
+            for s in judgement.series:
+                for state, count in s.counts.items():
+                    series[state] = series.get(state, 0) + count
+            n = sum(entry.counts.values()) + sum(series.values())
             for state, value in row.probabilities.items():
-                expected = (entry.prior_weight * entry.prior[state] + entry.counts.get(state, 0)) / (entry.prior_weight + n)
+                added = entry.counts.get(state, 0) + series.get(state, 0)
+                expected = (entry.prior_weight * entry.prior[state] + added) / (entry.prior_weight + n)
                 assert value == pytest.approx(expected, abs=1e-12)
             # the interval narrows with the count: the learned row is surer than its judgement
             assert row.concentration == pytest.approx(judgement.concentration + n)
@@ -222,3 +228,34 @@ def test_the_readme_quotes_the_out_of_sample_figures(evaluation):
     quoted = re.search(r"out of sample on (\d+)\s+published\s+patients:\s+top-1 (\d+)%,\s+top-3 (\d+)%", readme)
     assert quoted, "the README must quote the out-of-sample figures"
     assert [int(x) for x in quoted.groups()] == [int(row["cases"]), round(row["top1"] * 100), round(row["top3"] * 100)]
+    by_condition = evaluation.by("diagnosis").set_index("diagnosis")["top3"]
+    table = dict(re.findall(r"^\| ([a-z_]+) \| [a-z_]+ \| \d+ \| \d+ \| (\d+%|-) \|$", readme, re.M))
+    assert set(table) == set(by_condition.index)
+    for condition, top3 in by_condition.items():
+        assert table[condition] == ("-" if top3 != top3 else f"{round(100 * top3)}%"), condition
+
+
+def test_an_injury_years_before_the_lesion_is_not_coded_as_recent_trauma(corpus):
+    """local_trauma_history is an injury at the site within the year before imaging
+    (population.yaml); an injury years or decades earlier is left out."""
+    remote = re.compile(r"\b([2-9]|\d{2,}|decades?|many) years? (earlier|before|ago)\b|\bat age \d+|\bold (trauma|injur)", re.I)
+    coded = [c for c in corpus.cases if c.evidence.get("local_trauma_history") == "present"]
+    assert len(coded) > 15
+    wrong = [c.id for c in coded if remote.search(str(c.extraction["local_trauma_history"]))]
+    assert not wrong, wrong
+
+
+def test_no_published_series_of_the_priors_is_a_corpus_publication(priors, corpus):
+    """A series counted in lesion.yaml must not be a corpus publication, or its cases
+    would be scored by a model that saw them."""
+    from calcinosis.corpus import locators
+
+    seen = set().union(*(locators(c) for c in corpus.cases)) | {c.publication for c in corpus.cases}
+    sources = {s.source for rows in priors.judgement_lesion_signs.values() for row in rows.values()
+               if not isinstance(row, list) for s in row.series}
+    assert len(sources) >= 5
+    for key in sources:
+        ref = priors.references[key]
+        ids = {key} | {f"{kind}:{str(value).strip().lower().rstrip('/')}"
+                       for kind, value in (("doi", ref.doi), ("url", ref.url)) if value}
+        assert not ids & seen, key

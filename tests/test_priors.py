@@ -1,5 +1,6 @@
 """Loading validates every file of priors/; a corrupted file is rejected with file and key."""
 
+import re
 import shutil
 
 import numpy as np
@@ -174,3 +175,42 @@ def test_attribution_order_changes_speed_not_answers(priors):
     # order moves no answer by more than a millionth.
     np.testing.assert_allclose(answers[0], answers[1], rtol=0, atol=1e-6)
     assert sizes[0] * 2 < sizes[1]
+
+
+# ------------------------------------------------------------------ counts of published series
+def test_series_counts_make_a_judgement_row_derived_by_the_stated_arithmetic(priors):
+    """noncalcified_soft_tissue_mass | synovial_sarcoma: the judgement as a Dirichlet prior
+    plus the 31 enhancing tumours of baheti2015 (the corpus's counts come on top)."""
+    judgement = priors.judgement_lesion_signs["noncalcified_soft_tissue_mass"]["synovial_sarcoma"]
+    assert judgement.kind == "judgement" and judgement.series[0].counts == {"present": 31}
+    learned = priors.lesion_signs["noncalcified_soft_tissue_mass"]["synovial_sarcoma"]
+    corpus = priors.counts.rows["noncalcified_soft_tissue_mass"]["synovial_sarcoma"].counts
+    n = 31 + sum(corpus.values())
+    w = judgement.concentration
+    expected = (w * judgement.probabilities["present"] + 31 + corpus.get("present", 0)) / (w + n)
+    assert learned.kind == "derived" and learned.probabilities["present"] == pytest.approx(expected, abs=1e-12)
+    assert learned.concentration == pytest.approx(w + n) and "baheti2015" in learned.derivation
+    before = load_priors(counts=False).lesion_signs["noncalcified_soft_tissue_mass"]["synovial_sarcoma"]
+    assert before.kind == "derived" and before.probabilities["present"] == pytest.approx(
+        (w * judgement.probabilities["present"] + 31) / (w + 31), abs=1e-12)
+
+
+@pytest.mark.parametrize("series, words", [
+    ({"source": "nosuch2001", "locator": "table 1", "counts": {"present": 3}}, "series[0].source: 'nosuch2001' is not a key"),
+    ({"source": "baheti2015", "locator": "table 1", "counts": {"presnt": 3}}, "series[0].counts.presnt: not a state"),
+    ({"source": "baheti2015", "locator": "table 1", "counts": {"present": -3}}, "series[0].counts.present: a count must be a number of patients"),
+])
+def test_a_bad_series_is_refused_with_its_path(tmp_path, series, words):
+    def mutate(data):
+        data["signs"]["palpable_mass"]["gout"]["series"] = [series]
+    folder = corrupt(tmp_path, "lesion.yaml", mutate)
+    with pytest.raises(PriorsError, match=re.escape(f"lesion.yaml: signs.palpable_mass.gout.{words}")):
+        load_priors(folder, counts=False)
+
+
+def test_series_belong_to_judgement_rows_of_the_lesion_tables(tmp_path):
+    def literature(data):
+        row = data["signs"]["bone_destruction"]["synovial_sarcoma"]
+        row["series"] = [{"source": "baheti2015", "locator": "abstract", "counts": {"present": 3}}]
+    with pytest.raises(PriorsError, match="bone_destruction.synovial_sarcoma.series: counts of published series"):
+        load_priors(corrupt(tmp_path, "lesion.yaml", literature), counts=False)

@@ -7,11 +7,11 @@ import sys
 from contextlib import contextmanager
 
 
-def console(stream=None):
-    """A rich console on ``stream`` (standard output), 120 columns, no syntax highlighting."""
+def console(stream=None, width: int = 120):
+    """A rich console on ``stream`` (standard output), ``width`` columns, no syntax highlighting."""
     from rich.console import Console
 
-    return Console(file=stream or sys.stdout, width=120, highlight=False)
+    return Console(file=stream or sys.stdout, width=width, highlight=False)
 
 
 def percent(p: float) -> str:

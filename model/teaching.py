@@ -34,15 +34,13 @@ import numpy as np
 import pandas as pd
 
 from .api import bundled_model
-from .defaults import LESSON_NAMES
+from .defaults import DISCLAIMER, LESSON_NAMES
 from .errors import CalcinosisError, EvidenceError, allowed, suggestion
 from .evidence import Case, bundled_cases, load_case
 from .inference import Inference, engine_for
 from .network import CALCIFICATION, DEFAULT_SCENARIO, LESION_CAUSE, Network
 from .priors import OTHER_CAUSES
 
-DISCLAIMER = ("Teaching material and decision support only: this is not a diagnosis. The probabilities come "
-              "from published figures and stated judgements, and must be weighed by a clinician.")
 # Two probabilities computed by different routes that should be equal are called equal
 # when they agree to this relative precision (floating-point rounding, not a model number).
 NUMERIC_TOLERANCE = 1e-9

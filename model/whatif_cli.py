@@ -17,22 +17,14 @@ from pathlib import Path
 
 from . import stamp
 from .errors import ScenarioError
-from .defaults import DEFAULT_SCENARIO
+from .console import console, percent
+from .defaults import DEFAULT_SCENARIO, DISCLAIMER
 from .limits import count
 
-DISCLAIMER = ("Teaching and decision support only: population figures from published data and stated "
-              "judgements, not a diagnosis.")
-
-
-def _console() -> Console:
-    from rich.console import Console
-    return Console(file=sys.stdout, width=140, highlight=False)
 
 
 def _pct(p) -> str:
-    if p is None or p != p:
-        return "-"
-    return f"{100 * p:.3g}%" if p < 0.001 else f"{100 * p:.1f}%"
+    return "-" if p is None else percent(p)
 
 
 def _num(x) -> str:
@@ -135,7 +127,7 @@ def cmd_whatif(args: argparse.Namespace) -> int:
         payload["disclaimer"] = DISCLAIMER
         stamp.dump(stamp.stamped(payload, priors, ",".join(names) if args.compare else whatifs[0].id))
         return 0
-    out = _console()
+    out = console(width=140)
     if len(summaries) == 1:
         _summary_tables(out, summaries[0], args.finding, args.top)
     else:
@@ -183,7 +175,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
                                   "draws": args.draws, "seed": args.seed, "disclaimer": DISCLAIMER},
                                  priors, args.scenario or DEFAULT_SCENARIO))
         return 0
-    out = _console()
+    out = console(width=140)
     view = Table(title=f"Sweep of {args.parameter} ({args.draws} parameter draws)", title_justify="left")
     for column in ("value", "output", "p", "interval"):
         view.add_column(column, justify="left" if column == "output" else "right")

@@ -496,8 +496,8 @@ def with_counts(priors: Priors, counts: CountsFile, settings: LearningSettings) 
             for state, value in expected.items():
                 if abs(learned.probabilities.get(state, -1) - value) > 1e-6:
                     raise PriorsError(f"{where}.{sign}.{cause}.probabilities.{state}: the arithmetic gives "
-                                      f"{value:.6f}, the file states {learned.probabilities.get(state)!r}; if the row's series changed, "
-                                      "regenerate the counts with 'calcinosis learn'.")
+                                      f"{value:.6f}, the file states {learned.probabilities.get(state)!r}; if "
+                                      "the row's series changed, regenerate the counts with 'calcinosis learn'.")
             total = sum(learned.counts.values())
             weight = judgement.concentration
             series = series_counts(judgement)

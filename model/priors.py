@@ -441,17 +441,24 @@ def learned_row(judgement: Row, counts: dict[str, float]) -> dict[str, float]:
             for state, value in judgement.probabilities.items()}
 
 
-def _series_row(judgement: Row) -> Row:
-    """A judgement row with published series as its ``derived`` row (no corpus counts)."""
-    added = series_counts(judgement)
-    total = sum(added.values())
+def derived_row(judgement: Row, corpus: dict[str, float] | None = None, *, source: str | None = None,
+                locator: str | None = None) -> Row:
+    """The ``derived`` row of a judgement row: the judgement plus the counts of its published
+    series and, when given, of the corpus (``corpus``), with the arithmetic as its derivation.
+    ``source`` and ``locator`` default to the first series."""
+    corpus = corpus or {}
     weight = judgement.concentration
-    named = "; ".join(f"{s.source} ({s.locator}): {_counted(s.counts)}" for s in judgement.series)
+    n = sum(series_counts(judgement).values()) + sum(corpus.values())
+    added = "".join(f" + {{{_counted(s.counts)}}} of {s.source} ({s.locator})" for s in judgement.series)
+    if corpus:
+        added += f" + {{{_counted(corpus)}}} of the corpus"
     return Row(
-        probabilities=learned_row(judgement, {}), concentration=weight + total, source=judgement.series[0].source,
-        kind="derived", locator=f"{total:g} patients of published series: {named}",
-        derivation=f"(prior_weight x judgement + series counts) / (prior_weight + n) = ({weight:g} x judgement "
-                   f"[{judgement.source}: {judgement.locator}] + {{{_counted(added)}}}) / ({weight:g} + {total:g})",
+        probabilities=learned_row(judgement, corpus), concentration=weight + n,
+        source=source or judgement.series[0].source, kind="derived",
+        locator=locator or f"{n:g} patients of published series",
+        derivation=f"(prior_weight x judgement + counts) / (prior_weight + n) = ({weight:g} x judgement of "
+                   f"lesion.yaml [{judgement.source}: {judgement.locator}]{added}) / ({weight:g} + {n:g}); "
+                   "prior_weight is the judgement's concentration",
         note=judgement.note)
 
 
@@ -498,28 +505,17 @@ def with_counts(priors: Priors, counts: CountsFile, settings: LearningSettings) 
                     raise PriorsError(f"{where}.{sign}.{cause}.probabilities.{state}: the arithmetic gives "
                                       f"{value:.6f}, the file states {learned.probabilities.get(state)!r}; if "
                                       "the row's series changed, regenerate the counts with 'calcinosis learn'.")
-            total = sum(learned.counts.values())
-            weight = judgement.concentration
-            series = series_counts(judgement)
-            named = "".join(f" + {{{_counted(s.counts)}}} of {s.source} ({s.locator})" for s in judgement.series)
-            signs[sign][cause] = Row(
-                probabilities=expected, concentration=weight + total + sum(series.values()),
-                source=settings.source, kind="derived",
-                locator=f"corpus_counts.yaml: {sign}.{cause} ({total:g} patients from {learned.publications} "
-                        f"publications; case ids listed there)",
-                derivation=f"(prior_weight x judgement + series counts + corpus counts) / (prior_weight + n) = "
-                           f"({weight:g} x judgement of lesion.yaml [{judgement.source}: {judgement.locator}]{named}"
-                           f" + {{{_counted(learned.counts)}}} of the corpus) / ({weight:g} + "
-                           f"{total + sum(series.values()):g}); prior_weight is the judgement's concentration",
-                note=judgement.note,
-            )
+            signs[sign][cause] = derived_row(
+                judgement, learned.counts, source=settings.source,
+                locator=f"corpus_counts.yaml: {sign}.{cause} ({sum(learned.counts.values()):g} patients from "
+                        f"{learned.publications} publications; case ids listed there)")
     return dataclasses.replace(priors, lesion_signs=signs, learning=settings, counts=counts)
 
 
 def with_series(signs: dict[str, dict[str, Row | list[GivenRow]]]) -> dict[str, dict[str, Row | list[GivenRow]]]:
     """The lesion tables with every judgement row that has published series replaced by
     its ``derived`` row (the judgement plus the series' counts)."""
-    return {sign: {cause: _series_row(row) if isinstance(row, Row) and row.series else row
+    return {sign: {cause: derived_row(row) if isinstance(row, Row) and row.series else row
                    for cause, row in rows.items()} for sign, rows in signs.items()}
 
 

@@ -22,7 +22,6 @@ from .defaults import DEFAULT_SCENARIO, DISCLAIMER
 from .limits import count
 
 
-
 def _pct(p) -> str:
     return "-" if p is None else percent(p)
 

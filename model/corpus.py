@@ -22,7 +22,7 @@ import pandas as pd
 from .errors import EvidenceError, allowed
 from .resources import corpus_dir
 from .evidence import CORPUS_KEYS, Case, case_from_mapping
-from .vocabulary import Vocabulary, load_vocabulary
+from .vocabulary import OTHER_GROUP, Vocabulary, load_vocabulary
 from .yamlio import read_yaml
 
 SCENARIOS_OF_ORIGIN = ("paediatric", "dialysis_unit")  # the populations a published patient may come from
@@ -58,26 +58,27 @@ class Corpus:
 
     # -- coverage ---------------------------------------------------------------
     def per_condition(self) -> pd.DataFrame:
-        """One row per condition: id, group, patients, publications (every condition listed)."""
+        """One row per cause: id, group, patients, publications (every condition listed, then
+        ``other_causes``)."""
         rows = []
-        for cid, entry in self.vocabulary.conditions.items():
+        for cid in self.vocabulary.causes:
             cases = [c for c in self.cases if c.diagnosis == cid]
-            rows.append({"id": cid, "group": entry["group"], "patients": len(cases),
+            rows.append({"id": cid, "group": self.vocabulary.group_of(cid), "patients": len(cases),
                          "publications": len({c.publication for c in cases})})
         return pd.DataFrame(rows)
 
     def per_group(self) -> pd.DataFrame:
         table = self.per_condition()
         rows = []
-        for group in self.vocabulary.groups:
-            cases = [c for c in self.cases if self.vocabulary.conditions[c.diagnosis]["group"] == group]
+        for group in [*self.vocabulary.groups, OTHER_GROUP]:
+            cases = [c for c in self.cases if self.vocabulary.group_of(c.diagnosis) == group]
             rows.append({"id": group, "patients": len(cases), "publications": len({c.publication for c in cases}),
                          "conditions": int((table[table["group"] == group]["patients"] > 0).sum())})
         return pd.DataFrame(rows)
 
     def per_finding(self) -> pd.DataFrame:
-        """How often each finding is stated, overall and per diagnosis (columns: condition ids)."""
-        conditions = list(self.vocabulary.conditions)
+        """How often each finding is stated, overall and per diagnosis (columns: the causes)."""
+        conditions = list(self.vocabulary.causes)
         rows = []
         for finding in self.vocabulary.nodes:
             counts = Counter(c.diagnosis for c in self.cases if finding in c.evidence)

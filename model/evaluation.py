@@ -35,6 +35,7 @@ from .inference import Inference, engine_for
 from .learning import fold_priors, judgement_priors
 from .network import CALCIFICATION, DEFAULT_SCENARIO, LESION_CAUSE, Tables, build_network, build_tables, get_scenario
 from .priors import OTHER_CAUSES, Priors, load_priors
+from .vocabulary import OTHER_GROUP
 
 TOP_K = (1, 3, 5)
 CALIBRATION_BINS = 10
@@ -49,6 +50,13 @@ def ranks(probabilities: np.ndarray, truth: np.ndarray) -> np.ndarray:
     p_true = probabilities[np.arange(len(truth)), truth]
     higher_or_tied = (probabilities >= p_true[:, None]).sum(axis=1)
     return higher_or_tied.astype(int)
+
+
+def cause_ranks(probabilities: np.ndarray, truth: np.ndarray, n_conditions: int) -> np.ndarray:
+    """The rank of each case's diagnosis: a condition among the conditions (the differential's
+    order), other causes (the last column) among all the causes."""
+    among_conditions = ranks(probabilities[:, :n_conditions], np.minimum(truth, n_conditions - 1))
+    return np.where(truth < n_conditions, among_conditions, ranks(probabilities, truth))
 
 
 def brier(probabilities: np.ndarray, truth: np.ndarray) -> float:
@@ -95,12 +103,14 @@ def summarise(probabilities: np.ndarray, truth: np.ndarray, n_conditions: int) -
     """Every headline metric of one protocol on one set of cases.
 
     ``probabilities`` has a column per cause (the conditions first, then other causes);
-    ranks are taken among the conditions, as in the differential. Calibration is that of
-    the leading condition (top-label): its p_cause against whether it is the diagnosis.
+    the rank of a condition is taken among the conditions, as in the differential, and that
+    of other causes (a published patient of a cause outside the conditions) among all the
+    causes. Calibration is that of the leading condition (top-label): its p_cause against
+    whether it is the diagnosis.
     """
     if not len(truth):
         return {"cases": 0}
-    rank = ranks(probabilities[:, :n_conditions], truth)
+    rank = cause_ranks(probabilities, truth, n_conditions)
     leader = probabilities[:, :n_conditions].argmax(axis=1)
     confidence = probabilities[np.arange(len(truth)), leader]
     table = calibration_table(confidence, (leader == truth).astype(float))
@@ -155,7 +165,7 @@ class Evaluation:
         """The metrics of one protocol per diagnosis (``column='diagnosis'``) or per group."""
         frame = self.cases[self.cases["protocol"] == protocol].reset_index(drop=True)
         probabilities, truth = self.probabilities[protocol], self._truth(protocol)
-        keys = list(self.groups) if column == "group" else self.causes[:-1]
+        keys = [*self.groups, OTHER_GROUP] if column == "group" else self.causes
         rows = []
         for key in keys:
             members = (frame[column] == key).to_numpy()
@@ -172,8 +182,8 @@ class Evaluation:
     def confusion(self, protocol: str = HEADLINE) -> pd.DataFrame:
         """Counts of true group (rows) against the group of highest p_cause (columns, with 'other')."""
         frame = self.cases[self.cases["protocol"] == protocol]
-        columns = [*self.groups, OTHER_CAUSES]
-        table = pd.crosstab(pd.Categorical(frame["group"], categories=list(self.groups)),
+        columns = [*self.groups, OTHER_GROUP]
+        table = pd.crosstab(pd.Categorical(frame["group"], categories=[*self.groups, OTHER_GROUP]),
                             pd.Categorical(frame["leader_group"], categories=columns), dropna=False)
         table.index.name, table.columns.name = "true group", "leading group"
         return table
@@ -280,13 +290,13 @@ def _record(case: Case, scenario: str, protocol: str, p: np.ndarray, causes: lis
             impossible: bool) -> dict:
     conditions = causes[:-1]
     truth = causes.index(case.diagnosis)
-    rank = int(ranks(p[None, : len(conditions)], np.array([truth]))[0])
+    rank = int(cause_ranks(p[None, :], np.array([truth]), len(conditions))[0])
     leader = conditions[int(p[: len(conditions)].argmax())]
     group_p = {g: float(sum(p[i] for i, c in enumerate(conditions) if vocabulary.conditions[c]["group"] == g))
                for g in vocabulary.groups}
-    group_p[OTHER_CAUSES] = float(p[-1])
+    group_p[OTHER_GROUP] = float(p[-1])
     return {"id": case.id, "publication": case.publication, "diagnosis": case.diagnosis,
-            "group": vocabulary.conditions[case.diagnosis]["group"], "scenario": scenario, "protocol": protocol,
+            "group": vocabulary.group_of(case.diagnosis), "scenario": scenario, "protocol": protocol,
             "rank": rank, "p_true": float(p[truth]), "leader": leader, "p_leader": float(p[conditions.index(leader)]),
             "leader_group": max(group_p, key=group_p.get), "impossible": impossible}
 

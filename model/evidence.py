@@ -3,8 +3,9 @@
 A case file (``evidence_examples/*.yaml``) holds ``id``, ``title``, ``source``,
 optional ``reference`` (a key of ``priors/references.yaml``), optional ``scenario``,
 ``evidence`` (vocabulary id -> state), optional ``assumed`` (the evidence keys the
-source does not state), optional ``diagnosis`` (the reference cause) and an optional
-``note``. Cases of the published corpus (``evidence_examples/published/``) also carry
+source does not state), optional ``diagnosis`` (the reference cause: a condition id, or ``other_causes`` with
+``named_cause`` saying which cause outside the conditions) and an optional ``note``.
+Cases of the published corpus (``evidence_examples/published/``) also carry
 ``publication`` (a key shared by the patients of one publication), ``citation``
 (authors, year, title, journal and a DOI, PMID or URL), ``extraction`` (where in the
 source each finding and the diagnosis are stated), ``confirmation`` (how the diagnosis
@@ -22,12 +23,12 @@ from typing import Any
 
 from .errors import EvidenceError, allowed, suggestion
 from .resources import cases_dir, priors_dir
-from .vocabulary import Vocabulary, load_vocabulary
+from .vocabulary import OTHER_CAUSES, Vocabulary, load_vocabulary
 from .yamlio import read_yaml
 
 SCENARIO_SETTINGS = ("prevalence", "occurrence", "population")  # prefixes of a population's --set keys
-CASE_KEYS = ("id", "title", "source", "reference", "scenario", "evidence", "assumed", "diagnosis", "note",
-             "publication", "citation", "extraction", "confirmation", "comorbid")
+CASE_KEYS = ("id", "title", "source", "reference", "scenario", "evidence", "assumed", "diagnosis", "named_cause",
+             "expected", "known_miss", "note", "publication", "citation", "extraction", "confirmation", "comorbid")
 REQUIRED_KEYS = ("id", "title", "source", "evidence")
 CORPUS_KEYS = ("publication", "citation", "extraction", "diagnosis", "confirmation")
 CITATION_KEYS = ("authors", "year", "title", "journal", "doi", "pmid", "url")
@@ -49,6 +50,9 @@ class Case:
     assumed: tuple[str, ...] = ()
     scenario: str | None = None
     diagnosis: str | None = None
+    named_cause: str | None = None
+    expected_rank: int | None = None
+    known_miss: str | None = None
     reference: str | None = None
     note: str | None = None
     publication: str | None = None
@@ -92,7 +96,8 @@ def case_from_mapping(data: Any, vocabulary: Vocabulary, name: str, path: Path |
     for key in REQUIRED_KEYS:
         if key not in data:
             raise EvidenceError(f"{name}: the key '{key}' is missing. A case needs {allowed(REQUIRED_KEYS)}.")
-    for key in ("id", "title", "source", "reference", "scenario", "diagnosis", "note", "publication", "confirmation"):
+    for key in ("id", "title", "source", "reference", "scenario", "diagnosis", "named_cause", "known_miss", "note",
+                "publication", "confirmation"):
         if key in data and data[key] is not None and not isinstance(data[key], str):
             raise EvidenceError(f"{name}: '{key}' must be text; got {type(data[key]).__name__} {data[key]!r}.")
     evidence = vocabulary.check_evidence(data["evidence"], f"{name}: evidence")
@@ -109,9 +114,15 @@ def case_from_mapping(data: Any, vocabulary: Vocabulary, name: str, path: Path |
                             f"{suggestion(reference, keys)} Give the source in 'source' (and 'citation') "
                             "when it is not one of the priors' references.")
     diagnosis = data.get("diagnosis")
-    if diagnosis is not None and diagnosis not in vocabulary.conditions:
-        raise EvidenceError(f"{name}: diagnosis: '{diagnosis}' is not a condition id. Allowed: "
-                            f"{allowed(vocabulary.conditions)}.{suggestion(diagnosis, vocabulary.conditions)}")
+    if diagnosis is not None and diagnosis not in vocabulary.causes:
+        raise EvidenceError(f"{name}: diagnosis: '{diagnosis}' is not a condition id or '{OTHER_CAUSES}'. Allowed: "
+                            f"{allowed(vocabulary.causes)}.{suggestion(diagnosis, vocabulary.causes)}")
+    named_cause = data.get("named_cause")
+    if (diagnosis == OTHER_CAUSES) != bool(named_cause):
+        raise EvidenceError(f"{name}: named_cause: a case whose diagnosis is '{OTHER_CAUSES}' names its cause "
+                            f"(e.g. 'calcified chronic haematoma'), and only such a case; got diagnosis "
+                            f"{diagnosis!r} and named_cause {named_cause!r}.")
+    expected_rank = _expected_rank(data.get("expected"), diagnosis, name)
     citation = _citation(data.get("citation"), name)
     extraction = _extraction(data.get("extraction"), evidence, name)
     confirmation = data.get("confirmation")
@@ -131,10 +142,23 @@ def case_from_mapping(data: Any, vocabulary: Vocabulary, name: str, path: Path |
                                 "not produce the lesion.")
     return Case(
         id=data["id"], title=data["title"], source=data["source"], evidence=evidence,
-        assumed=tuple(assumed), scenario=data.get("scenario"), diagnosis=diagnosis,
+        assumed=tuple(assumed), scenario=data.get("scenario"), diagnosis=diagnosis, named_cause=named_cause,
+        expected_rank=expected_rank, known_miss=data.get("known_miss"),
         reference=reference, note=data.get("note"), publication=data.get("publication"),
         citation=citation, extraction=extraction, confirmation=confirmation, comorbid=tuple(comorbid), path=path,
     )
+
+
+def _expected_rank(value: Any, diagnosis: str | None, name: str) -> int | None:
+    """``expected: {rank_at_most: N}``: the rank the case's diagnosis should reach."""
+    if value is None:
+        return None
+    rank = value.get("rank_at_most") if isinstance(value, dict) and set(value) == {"rank_at_most"} else None
+    if not isinstance(rank, int) or isinstance(rank, bool) or rank < 1:
+        raise EvidenceError(f"{name}: expected: must be {{rank_at_most: N}} with N a whole number >= 1; got {value!r}.")
+    if diagnosis is None:
+        raise EvidenceError(f"{name}: expected: a case with an expected rank needs a 'diagnosis'.")
+    return rank
 
 
 def _citation(value: Any, name: str) -> dict[str, str] | None:

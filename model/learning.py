@@ -10,7 +10,9 @@ judgement), so a row's interval only narrows as patients are counted. Two caps
 (``priors/learning.yaml``) limit the
 known bias of case reports (unusual presentations are published more): at most
 ``max_cases_per_publication`` patients of one publication count in a row, and a row's
-counts weigh at most ``max_count_weight`` patients in all.
+counts weigh at most ``max_count_weight`` patients in all. The causes listed in
+``unlearned_causes`` (the leak: a mixture whose published members are not its common ones)
+are scored by the evaluation but never counted.
 
 Only the lesion tables are learned. A laboratory or clinical finding's row is
 P(finding | condition) in everyone with the condition, and the corpus holds only patients
@@ -45,7 +47,7 @@ def count_corpus(priors: Priors, cases: list[Case]) -> CountsFile:
     for sign, causes in priors.judgement_lesion_signs.items():
         for cause, judgement in causes.items():
             if (not isinstance(judgement, Row) or judgement.kind not in settings.learned_kinds
-                    or judgement.concentration is None):
+                    or judgement.concentration is None or cause in settings.unlearned_causes):
                 continue
             counted: list[Case] = []
             per_publication: dict[str, int] = defaultdict(int)

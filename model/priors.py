@@ -29,10 +29,9 @@ from . import cache
 from .errors import PriorsError, allowed, suggestion
 from .yamlio import read_yaml
 from .resources import priors_dir
-from .vocabulary import CONDITION_STATES, Vocabulary, load_vocabulary
+from .vocabulary import CONDITION_STATES, OTHER_CAUSES, Vocabulary, load_vocabulary
 
 Kind = Literal["literature", "derived", "judgement"]
-OTHER_CAUSES = "other_causes"
 FINDING_FILES = ("physiology.yaml", "findings_metabolic.yaml", "findings_clinical.yaml")
 
 
@@ -166,6 +165,8 @@ class LearningSettings(_Closed):
     max_cases_per_publication: int = Field(ge=1)
     max_count_weight: float = Field(gt=0)
     learned_kinds: list[Kind]
+    # Causes whose rows are never learned from case reports (with the reason in learning.yaml).
+    unlearned_causes: list[str] = []
 
 
 class LearnedRow(_Closed):
@@ -481,6 +482,11 @@ def with_counts(priors: Priors, counts: CountsFile, settings: LearningSettings) 
     if settings.source not in priors.references:
         raise PriorsError(f"learning.yaml: source: '{settings.source}' is not a key of references.yaml."
                           f"{suggestion(settings.source, priors.references)}")
+    causes = priors.vocabulary.causes
+    for cause in settings.unlearned_causes:
+        if cause not in causes:
+            raise PriorsError(f"learning.yaml: unlearned_causes: '{cause}' is not a cause. Allowed: "
+                              f"{allowed(causes)}.{suggestion(cause, causes)}")
     signs = with_series(priors.judgement_lesion_signs)
     tol = priors.settings.sum_tolerance
     for sign, rows in counts.rows.items():
@@ -491,6 +497,9 @@ def with_counts(priors: Priors, counts: CountsFile, settings: LearningSettings) 
             if not isinstance(judgement, Row) or judgement.kind not in settings.learned_kinds:
                 raise PriorsError(f"{where}.{sign}.{cause}: not a learned row of lesion.yaml (a single row of kind "
                                   f"{allowed(settings.learned_kinds)}).{suggestion(cause, signs[sign])}")
+            if cause in settings.unlearned_causes:
+                raise PriorsError(f"{where}.{sign}.{cause}: learning.yaml lists '{cause}' in unlearned_causes; "
+                                  "regenerate the counts with 'calcinosis learn'.")
             if (any(abs(learned.prior.get(k, -1) - v) > tol for k, v in judgement.probabilities.items())
                     or learned.prior_weight != judgement.concentration):
                 raise PriorsError(f"{where}.{sign}.{cause}.prior: differs from the row of lesion.yaml; the counts "

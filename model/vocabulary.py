@@ -20,6 +20,10 @@ from .errors import EvidenceError, allowed, suggestion
 from .resources import priors_dir
 
 CONDITION_STATES = ("absent", "present")
+# The leak: a calcification from a cause outside the conditions. A published patient of such a
+# cause has it as diagnosis, its group is OTHER_GROUP.
+OTHER_CAUSES = "other_causes"
+OTHER_GROUP = "other"
 
 
 @dataclass(frozen=True)
@@ -55,6 +59,15 @@ class Vocabulary:
             if finding in ids:
                 return category
         return "condition" if finding in self.conditions else "unknown"
+
+    @property
+    def causes(self) -> tuple[str, ...]:
+        """What can have produced a calcification: the conditions, then ``other_causes``."""
+        return (*self.conditions, OTHER_CAUSES)
+
+    def group_of(self, cause: str) -> str:
+        """The pathogenetic group of a condition; ``other`` for ``other_causes``."""
+        return OTHER_GROUP if cause == OTHER_CAUSES else self.conditions[cause]["group"]
 
     def label(self, node: str) -> str:
         if node in self.conditions:

@@ -62,13 +62,30 @@ def test_every_corpus_file_loads_and_cites_its_source(corpus):
         assert set(case.evidence) | {"diagnosis"} <= set(case.extraction)
 
 
-def test_corpus_command_lists_every_condition(capsys, corpus):
+def test_corpus_command_lists_every_condition_and_other_causes(capsys, corpus):
     assert main(["corpus", "--json"]) == 0
     import json
     payload = json.loads(capsys.readouterr().out)
     assert payload["patients"] == len(corpus)
     assert payload["publications"] == len(corpus.publications)
-    assert [r["id"] for r in payload["by_condition"]] == list(corpus.vocabulary.conditions)
+    assert [r["id"] for r in payload["by_condition"]] == [*corpus.vocabulary.conditions, "other_causes"]
+    assert sum(r["patients"] for r in payload["by_condition"]) == len(corpus)
+
+
+def test_a_case_of_a_cause_outside_the_conditions_names_it(tmp_path):
+    from calcinosis.errors import EvidenceError
+    from calcinosis.evidence import case_from_mapping
+    from calcinosis.vocabulary import load_vocabulary
+
+    vocabulary = load_vocabulary()
+    case = {"id": "x_1", "title": "calcified haematoma", "source": "a report", "evidence": {"local_pain": "present"},
+            "diagnosis": "other_causes"}
+    with pytest.raises(EvidenceError, match="named_cause"):
+        case_from_mapping(case, vocabulary, "x_1.yaml")
+    named = case_from_mapping({**case, "named_cause": "calcified chronic haematoma"}, vocabulary, "x_1.yaml")
+    assert named.diagnosis == "other_causes" and named.named_cause == "calcified chronic haematoma"
+    with pytest.raises(EvidenceError, match="named_cause"):
+        case_from_mapping({**case, "diagnosis": "gout", "named_cause": "tophus"}, vocabulary, "x_1.yaml")
 
 
 def _copy_of(corpus, tmp_path, n=3) -> Path:
@@ -178,6 +195,33 @@ def test_stale_counts_are_refused_when_the_judgement_changes(tmp_path, priors):
     with pytest.raises(PriorsError, match="stale"):
         load_priors(folder)
 
+
+
+def test_the_leak_is_scored_but_never_learned_from_case_reports(priors, corpus):
+    """Published patients of other causes are the unusual masses that earn a report; counting
+    them would teach the leak the look of a referred mass (learning.yaml: unlearned_causes)."""
+    leak = [c for c in corpus.cases if c.diagnosis == "other_causes"]
+    assert len(leak) >= 10
+    assert sum(c.evidence.get("palpable_mass") == "present" for c in leak) >= 5  # what counting would learn
+    assert "other_causes" in priors.learning.unlearned_causes
+    assert not any("other_causes" in rows for rows in priors.counts.rows.values())
+    for rows in priors.lesion_signs.values():
+        leak_row = rows["other_causes"]
+        assert isinstance(leak_row, list) or leak_row.source != "published_corpus"
+
+
+def test_counts_for_an_unlearned_cause_or_an_unknown_one_are_refused(tmp_path, priors):
+    folder = _priors_copy(tmp_path)
+    learning = folder / "learning.yaml"
+    text = learning.read_text()
+    learning.write_text(text.replace("unlearned_causes: [other_causes]", "unlearned_causes: [other_cuases]"))
+    with pytest.raises(PriorsError, match=r"unlearned_causes: 'other_cuases' is not a cause.*other_causes"):
+        load_priors(folder)
+    sign, rows = next(iter(priors.counts.rows.items()))
+    cause = next(iter(rows))
+    learning.write_text(text.replace("unlearned_causes: [other_causes]", f"unlearned_causes: [other_causes, {cause}]"))
+    with pytest.raises(PriorsError, match=rf"rows.{sign}.{cause}: learning.yaml lists '{cause}' in unlearned_causes"):
+        load_priors(folder)
 
 # --------------------------------------------------------------------------- the protocol
 def test_a_case_is_never_scored_by_a_model_that_saw_its_publication(priors, corpus):

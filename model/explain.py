@@ -91,6 +91,17 @@ def _entropy(p: np.ndarray) -> np.ndarray:
     return terms.sum(axis=-1)
 
 
+def information_gain(prior: np.ndarray, p_result: np.ndarray, after: np.ndarray) -> float:
+    """Expected information a test gives about the cause, in bits: the entropy of ``prior``
+    (P(cause | evidence)) less the entropy after each result, ``after[:, s]`` = P(cause |
+    evidence, result s), weighted by ``p_result[s]``. The one definition that the next-test
+    ranking and the lesson on the value of a test share; rounding noise is reported as 0."""
+    before = float(_entropy(np.asarray(prior, dtype=float)))
+    expected_after = float((np.asarray(p_result) * _entropy(np.asarray(after, dtype=float).T)).sum())
+    gain = before - expected_after
+    return 0.0 if gain <= 1e-9 * max(before, 1.0) else gain
+
+
 def testable_findings(inference: Inference, evidence: dict[str, str]) -> list[str]:
     vocabulary = inference.network.priors.vocabulary
     return [f for category in TESTABLE for f in vocabulary.categories[category]
@@ -127,15 +138,13 @@ def next_tests(inference: Inference, evidence: dict[str, str], candidates: list[
         conditional = {f: np.array([inference.posterior(f, row) for row in rows]) for f in candidates}
     records = []
     weights = prior[possible]
-    before = _entropy(prior)
     for finding in candidates:
         likelihood = conditional[finding]                      # (causes, states)
         joint = likelihood * weights[:, None]                  # P(cause, result | evidence)
         p_result = joint.sum(axis=0)
         with np.errstate(invalid="ignore", divide="ignore"):
             after = np.where(p_result > 0, joint / p_result, 0.0)  # P(cause | evidence, result)
-        expected_after = float((p_result * _entropy(after.T)).sum())
-        gain = max(0.0, float(before - expected_after))
+        gain = information_gain(weights, p_result, after)
         results, change = [], 0.0
         for s, state in enumerate(network.nodes[finding].states):
             if p_result[s] <= 0:

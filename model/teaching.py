@@ -36,14 +36,12 @@ import pandas as pd
 from .api import bundled_model
 from .defaults import DISCLAIMER, LESSON_NAMES
 from .errors import CalcinosisError, EvidenceError, allowed, suggestion
+from .explain import information_gain
 from .evidence import Case, bundled_cases, load_case
 from .inference import Inference, engine_for
 from .network import CALCIFICATION, DEFAULT_SCENARIO, LESION_CAUSE, Network
 from .priors import OTHER_CAUSES
 
-# Two probabilities computed by different routes that should be equal are called equal
-# when they agree to this relative precision (floating-point rounding, not a model number).
-NUMERIC_TOLERANCE = 1e-9
 SIGNIFICANT = 3  # significant digits of the printed arithmetic
 
 
@@ -697,12 +695,6 @@ def lesson_order(case_stem: str = ORDER_CASE, order: Sequence[str] | None = None
                                                                            "other order": second.final[h]}})
 
 
-def entropy_bits(p: np.ndarray) -> float:
-    p = np.asarray(p, dtype=float)
-    p = p[p > 0]
-    return float(-(p * np.log2(p)).sum())
-
-
 def value_of_test(test: str, context: dict[str, str], hypothesis: str, inference: Inference | None = None) -> dict:
     """What a test would tell about the cause of the lesion, given ``context``: the probability
     of each result, its likelihood ratio for H, P(H) after it, and the expected information
@@ -718,18 +710,18 @@ def value_of_test(test: str, context: dict[str, str], hypothesis: str, inference
     causes = list(network.nodes[LESION_CAUSE].states)
     before = inference.posterior(LESION_CAUSE, base)
     distribution = inference.posterior(test, base)
-    results, expected = [], 0.0
+    results, p_results, afters = [], [], []
     for state, p in zip(network.nodes[test].states, distribution):
         if p <= 0:
             continue
-        after = inference.posterior(LESION_CAUSE, {**base, test: state})
-        expected += float(p) * entropy_bits(after)
+        p_results.append(float(p))
+        afters.append(inference.posterior(LESION_CAUSE, {**base, test: state}))
         prior, ratio, post = _bundle_ratio(inference, {test: state}, hypothesis, context)
         results.append({"result": state, "p_result": float(p), "likelihood_ratio": ratio, "p_cause_after": post})
     return {"test": test, "context": dict(context), "hypothesis": hypothesis,
             "p_cause_before": float(before[causes.index(hypothesis)]),
-            "information_bits": max(entropy_bits(before) - expected, 0.0) if not math.isclose(
-                entropy_bits(before), expected, rel_tol=NUMERIC_TOLERANCE) else 0.0, "results": results}
+            "information_bits": information_gain(before, np.array(p_results), np.array(afters).T),
+            "results": results}
 
 
 TEST_VALUE_CONTEXTS = (

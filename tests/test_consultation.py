@@ -126,6 +126,12 @@ def test_information_gain_matches_reference_by_hand(priors):
         for s, p in zip(reference.network.nodes[finding].states, p_result) if p > 0)
     assert table["information_gain"] == pytest.approx(expected, abs=1e-9)
     assert [r["probability"] for r in table["results"]] == pytest.approx(list(p_result[p_result > 0]), abs=1e-9)
+    # the lesson on the value of a test gives the same information, by the same function
+    from calcinosis.teaching import value_of_test
+
+    context = {k: v for k, v in case.evidence.items() if k != finding}
+    lesson = value_of_test(finding, context, case.diagnosis, inference_for())
+    assert lesson["information_bits"] == pytest.approx(expected, abs=1e-9)
 
 
 @settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -1,8 +1,8 @@
 """Fuzzing the three ways in: the Python API, the command line's options and the web page's
 JSON endpoints. Whatever arrives, the answer is either correct (finite probabilities that sum
 to one, strictly valid JSON) or one of the package's typed errors with a plain message;
-never another exception, a hang, a NaN or a file outside the output folder. The number of
-inputs tried is printed at the end of the run."""
+never another exception, a hang, a NaN, memory beyond the budget or a file outside the output
+folder. The number of inputs tried is printed at the end of the run."""
 
 import json
 from urllib.parse import quote
@@ -163,3 +163,47 @@ def test_non_finite_and_fractional_numbers_in_a_request_are_refused_plainly(clie
         TRIED["web requests"] += 1
         response = client.post("/api/sweep", content=text)
         assert response.status_code == 400 and words in response.json()["error"], response.text
+
+
+# ------------------------------------------------------------------ memory and files
+@pytest.mark.slow
+@fuzz(12)
+@given(evidence=st.lists(well_formed, max_size=4).map(dict), draws=st.integers(1, 10_000))
+def test_fuzzed_draws_stay_within_the_memory_budget(model, monkeypatch, evidence, draws):
+    """With a small budget, a consultation's parameter draws are refused up front with a
+    message saying how many fit, or run within the budget (peak traced memory)."""
+    import tracemalloc
+
+    TRIED["API draws under a budget"] += 1
+    budget_mb = 64
+    monkeypatch.setenv("CALCINOSIS_MEMORY_BUDGET_MB", str(budget_mb))
+    evidence.setdefault("soft_tissue_calcification", "present")
+    tracemalloc.start()
+    try:
+        model.consult(evidence, draws=draws, seed=1)
+    except CalcinosisError as error:
+        if "memory budget" not in str(error):
+            return  # impossible or refused evidence: another test's concern
+        assert f"above the memory budget of {budget_mb} MB; use at most" in str(error)
+        return
+    finally:
+        peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+    assert peak <= budget_mb * 2**20, f"{draws} draws peaked at {peak / 2**20:.0f} MB"
+
+
+@fuzz(300)
+@given(case_id=st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=300)
+       | st.lists(st.sampled_from(["..", ".", "/", "\\", "\u2215", "\uff0f", "CON", "nul", "a", "~", "\x00"]),
+                  max_size=12).map("".join))
+def test_fuzzed_case_ids_become_file_names_inside_the_folder(tmp_path_factory, case_id):
+    """Every id a case file can carry becomes, through the one sanitiser, a single short
+    folder name inside the output folder."""
+    from calcinosis.paths import file_stem
+
+    TRIED["case ids as file names"] += 1
+    out = tmp_path_factory.getbasetemp() / "reports"
+    stem = file_stem(case_id)
+    assert stem and len(stem) <= 80 and "/" not in stem and "\\" not in stem and "\x00" not in stem
+    assert stem.lower() not in {".", "..", "con", "nul", "prn", "aux"}
+    assert (out / stem).resolve().parent == out.resolve()

@@ -46,3 +46,22 @@ def test_export_metadata_is_byte_identical(tmp_path, capsys):
     assert texts[0] == texts[1]
     meta = json.loads(texts[0][1])
     assert meta["scenario"] == "general_population" and meta["version"] == __version__
+
+
+@pytest.mark.parametrize("argv, scenario", [
+    (["whatif", "--scenario", "dialysis_unit", "--json"], "dialysis_unit"),
+    (["sweep", "prevalence.gout", "--from", "0.01", "--to", "0.05", "--steps", "2", "--draws", "4", "--json"],
+     "general_population"),
+    (["teach", CASE, "--json"], None),
+    (["lesson", "base-rates", "--json"], None),
+    (["corpus", "--json"], None),
+])
+def test_every_json_output_carries_the_stamp(capsys, argv, scenario):
+    """The what-if, teaching and corpus commands name the model behind their numbers too."""
+    assert main(argv) == 0
+    payload = json.loads(capsys.readouterr().out)
+    assert payload["version"] == __version__
+    assert payload["priors_sha256"] == load_priors().checksum
+    assert "scenario" in payload
+    if scenario:
+        assert payload["scenario"] == scenario

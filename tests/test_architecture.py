@@ -35,3 +35,29 @@ def test_the_graph_sees_the_imports():
     graph = import_graph()
     assert graph.has_edge("cli", "console") and graph.has_edge("web.server", "extras")
     assert graph.has_edge("modelcard", "evaluation")
+
+
+def test_imports_flow_down_the_layers_of_the_contract():
+    """`lint-imports` checks the layers contract of pyproject.toml on the installed package."""
+    import shutil
+    import subprocess
+    import sys
+
+    command = shutil.which("lint-imports", path=str(Path(sys.executable).parent)) or shutil.which("lint-imports")
+    assert command, "import-linter is a test dependency (pip install -e '.[test]')"
+    result = subprocess.run([command, "--no-cache"], cwd=PACKAGE.parent, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0 and "0 broken" in result.stdout, result.stdout[-3000:]
+
+
+def test_the_architecture_page_is_what_the_code_draws():
+    """docs/architecture.md is generated from the contract and the imports; it cannot drift."""
+    import runpy
+
+    tool = runpy.run_path(str(PACKAGE.parent / "tools" / "architecture.py"))
+    committed = (PACKAGE.parent / "docs" / "architecture.md").read_text(encoding="utf-8")
+    assert committed == tool["page"](), "docs/architecture.md is stale: run `python tools/architecture.py`"
+    # every module of the package sits in a layer of the contract
+    layers, _ = tool["layers"]()
+    placed = {m for layer in layers for m in layer}
+    for module in tool["module_files"]():
+        assert module == "__init__" or module in placed or module.split(".")[0] in placed, module

@@ -32,6 +32,7 @@ import pandas as pd
 from .errors import EvidenceError, ImpossibleEvidenceError, ScenarioError
 from .extras import require
 from .network import LESION_CAUSE, Tables
+from .vocabulary import ALL_NODES_HINT, check_states
 from .priors import Priors
 from .scenarios import WhatIf, build_whatif
 from .whatif import engine_for_whatif, parallel_map, workers
@@ -199,14 +200,4 @@ def simulate(priors: Priors, whatif: WhatIf | str | None = None, n: int = 10_000
 
 
 def _check_evidence(tables: Tables, evidence: Mapping[str, str] | None) -> dict[str, str]:
-    from .errors import allowed, suggestion
-
-    checked = {}
-    for node, state in (evidence or {}).items():
-        if node not in tables.states:
-            raise EvidenceError(f"--condition-on: unknown node '{node}'.{suggestion(node, tables.states)}")
-        if state not in tables.states[node]:
-            raise EvidenceError(f"--condition-on: '{state}' is not a state of '{node}'. Allowed: "
-                                f"{allowed(tables.states[node])}.{suggestion(state, tables.states[node])}")
-        checked[node] = state
-    return checked
+    return check_states(evidence or {}, tables.states, "--condition-on", ALL_NODES_HINT)

@@ -23,7 +23,7 @@ from typing import Any
 
 from .errors import EvidenceError, allowed, suggestion
 from .resources import cases_dir, priors_dir
-from .vocabulary import OTHER_CAUSES, Vocabulary, load_vocabulary
+from .vocabulary import OTHER_CAUSES, Vocabulary, load_vocabulary, split_assignment
 from .yamlio import read_yaml
 
 SCENARIO_SETTINGS = ("prevalence", "occurrence", "population")  # prefixes of a population's --set keys
@@ -209,9 +209,7 @@ def parse_assignments(items: list[str] | None, vocabulary: Vocabulary, where: st
     """Parse ``id=state`` strings (from the command line) into checked evidence."""
     evidence: dict[str, str] = {}
     for item in items or []:
-        if not isinstance(item, str) or item.count("=") != 1:
-            raise EvidenceError(f"{where}: expected 'id=state' (e.g. serum_phosphate=high); got {item!r}.")
-        key, state = (part.strip() for part in item.split("="))
+        key, state = split_assignment(item, where)
         if "." in key and key.split(".")[0] in SCENARIO_SETTINGS:
             raise EvidenceError(
                 f"{where} {item!r}: '{key.split('.')[0]}.' changes the population, which is a what-if question: "

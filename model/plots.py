@@ -21,8 +21,9 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
-from .errors import EvidenceError, suggestion
+from .errors import EvidenceError
 from .network import CALCIFICATION, LESION_CAUSE, Network
+from .vocabulary import ALL_NODES_HINT, check_node
 from .priors import OTHER_CAUSES
 
 STYLE = {
@@ -219,9 +220,7 @@ def neighbourhood_table(network: Network, node: str, radius: int = 1) -> pd.Data
     """The nodes within ``radius`` arcs of ``node`` (either direction), laid out in layers.
     Public nodes, ``lesion_cause`` and the latent physiology use the taught graph; other
     latent nodes (links, producers, the attribution chain) use the full network."""
-    if node not in network.nodes:
-        raise EvidenceError(f"unknown node '{node}'.{suggestion(node, network.nodes)} "
-                            f"`calcinosis nodes --all` lists every node.")
+    check_node(node, network.nodes, "plot", ALL_NODES_HINT)
     if radius < 1:
         raise EvidenceError(f"the radius must be at least 1; got {radius}.")
     graph = _graph_around(network, node)

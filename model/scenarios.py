@@ -36,10 +36,10 @@ from typing import Iterable, Mapping
 
 import numpy as np
 
-from .errors import EvidenceError, PriorsError, ScenarioError, allowed, suggestion
+from .errors import PriorsError, ScenarioError, allowed, suggestion
 from .network import Tables, build_tables, get_scenario
 from .priors import GivenRow, Priors, Reference, Row, Scenario, check_scenario, row_interval
-from .vocabulary import CONDITION_STATES
+from .vocabulary import ALL_NODES_HINT, CONDITION_STATES, check_states, split_assignment
 from .yamlio import read_yaml
 
 USER_SOURCE = "user_override"
@@ -169,10 +169,8 @@ def apply_settings(priors: Priors, scenario: Scenario, items: Iterable[str] | Ma
     population = dict(scenario.population)
     occurrence = dict(scenario.occurrence)
     for item in items:
-        if not isinstance(item, str) or item.count("=") != 1:
-            raise ScenarioError(f"--set: expected 'key=value' (e.g. prevalence.chronic_kidney_disease=0.02 or "
-                                f"age_group=older); got {item!r}.")
-        key, value = (part.strip() for part in item.split("="))
+        key, value = split_assignment(item, "--set", "prevalence.chronic_kidney_disease=0.02 or age_group=older",
+                                      ScenarioError)
         where = f"--set {item!r}"
         kind, node, state = _parse_key(priors, key, value, where)
         locator = f"what-if override: --set {item}"
@@ -317,15 +315,8 @@ def parse_interventions(priors: Priors, items: Iterable[str] | Mapping[str, str]
     nodes = nodes if nodes is not None else build_tables(priors).states
     result = []
     for item in items or []:
-        if not isinstance(item, str) or item.count("=") != 1:
-            raise EvidenceError(f"--do: expected 'id=state' (e.g. high_dose_vitamin_d_intake=present); got {item!r}.")
-        node, state = (part.strip() for part in item.split("="))
-        if node not in nodes:
-            raise EvidenceError(f"--do {item!r}: unknown node '{node}'.{suggestion(node, nodes)} "
-                                f"(`calcinosis nodes --all` lists them).")
-        if state not in nodes[node]:
-            raise EvidenceError(f"--do {item!r}: '{state}' is not a state of '{node}'. Allowed: "
-                                f"{allowed(nodes[node])}.{suggestion(state, nodes[node])}")
+        node, state = split_assignment(item, "--do", "high_dose_vitamin_d_intake=present")
+        check_states({node: state}, nodes, f"--do {item!r}", ALL_NODES_HINT)
         result.append((node, state))
     return tuple(result)
 

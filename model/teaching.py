@@ -41,6 +41,7 @@ from .evidence import Case, bundled_cases, load_case
 from .inference import Inference, engine_for
 from .network import CALCIFICATION, DEFAULT_SCENARIO, LESION_CAUSE, Network
 from .priors import OTHER_CAUSES
+from .vocabulary import ALL_NODES_HINT, check_node, check_states
 
 SIGNIFICANT = 3  # significant digits of the printed arithmetic
 
@@ -588,14 +589,9 @@ def independence_question(x: str, y: str, given: dict[str, str], inference: Infe
     active trail when dependent) and the numbers: P(x | given) against P(x | y, given)."""
     inference = inference or engine()
     network = inference.network
-    for node in (x, y, *given):
-        if node not in network.nodes:
-            raise EvidenceError(f"unknown node '{node}'.{suggestion(node, network.nodes)} "
-                                f"`calcinosis nodes --all` lists every node.")
-    for node, state in given.items():
-        if state not in network.nodes[node].states:
-            raise EvidenceError(f"state '{state}' is not valid for node '{node}'. Allowed: "
-                                f"{allowed(network.nodes[node].states)}.{suggestion(state, network.nodes[node].states)}")
+    for node in (x, y):
+        check_node(node, network.nodes, "d-separation", ALL_NODES_HINT)
+    check_states(given, {n: info.states for n, info in network.nodes.items()}, "d-separation: --given", ALL_NODES_HINT)
     if x == y or x in given or y in given:
         raise EvidenceError(f"ask about two different nodes that are not among the observed ones; got {x}, {y} "
                             f"given {', '.join(given) or 'nothing'}.")
@@ -701,8 +697,7 @@ def value_of_test(test: str, context: dict[str, str], hypothesis: str, inference
     about ``lesion_cause`` (mutual information, in bits)."""
     inference = inference or engine()
     network = inference.network
-    if test not in network.nodes:
-        raise EvidenceError(f"unknown test '{test}'.{suggestion(test, network.nodes)}")
+    check_node(test, network.nodes, "test", ALL_NODES_HINT)
     base = {CALCIFICATION: "present", **context}
     if test in base:
         raise EvidenceError(f"'{test}' is already part of the evidence; choose a test that has not been done.")

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from . import stamp
 from .errors import CalcinosisError, EvidenceError
+from .vocabulary import split_assignment
 from .limits import count
 
 FIGURE_SUFFIXES = (".png", ".svg")
@@ -85,9 +86,7 @@ def cmd_lesson(args: argparse.Namespace) -> int:
         x, y = (part.strip() for part in args.ask.split(","))
         given = {}
         for item in args.given or []:
-            if item.count("=") != 1:
-                raise EvidenceError(f"--given: expected 'id=state' (e.g. systemic_sclerosis=present); got {item!r}.")
-            key, state = (part.strip() for part in item.split("="))
+            key, state = split_assignment(item, "--given", "systemic_sclerosis=present")
             given[key] = state
         options["questions"] = [(x, y, given)]
     elif args.ask or args.given:

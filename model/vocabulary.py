@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Mapping, Sequence
 
 import yaml
 
@@ -90,26 +90,48 @@ class Vocabulary:
                 f"{where}: must be a mapping of node id to state (e.g. 'serum_phosphate: high'); "
                 f"got {type(evidence).__name__} {_short(evidence)}."
             )
-        nodes = self.nodes
-        checked: dict[str, str] = {}
-        for key, state in evidence.items():
-            if not isinstance(key, str) or key not in nodes:
-                raise EvidenceError(
-                    f"{where}: unknown node {_short(key)}.{suggestion(str(key), nodes)} "
-                    f"Nodes are the condition and finding ids of the vocabulary "
-                    f"(`calcinosis nodes` lists them)."
-                )
-            states = nodes[key]
-            if not isinstance(state, str) or state not in states:
-                hint = ""
-                if isinstance(state, bool):
-                    hint = " (YAML reads yes/no/true/false as booleans: write the state name)"
-                raise EvidenceError(
-                    f"{where}: state {_short(state)} is not valid for node '{key}'{hint}. "
-                    f"Allowed: {allowed(states)}.{suggestion(str(state), states)}"
-                )
-            checked[key] = state
-        return checked
+        return check_states(evidence, self.nodes, where)
+
+
+NODES_HINT = "Nodes are the condition and finding ids of the vocabulary (`calcinosis nodes` lists them)."
+ALL_NODES_HINT = "(`calcinosis nodes --all` lists every node, latent ones included.)"
+
+
+def check_states(evidence: Mapping, nodes: Mapping[str, Sequence[str]], where: str, hint: str = NODES_HINT
+                 ) -> dict[str, str]:
+    """The one check of ``id -> state`` pairs against a catalogue of nodes (the vocabulary's, or
+    the network's with its latent nodes): an unknown id or state is refused with the allowed
+    values and the closest one."""
+    checked: dict[str, str] = {}
+    for key, state in evidence.items():
+        check_node(key, nodes, where, hint)
+        states = nodes[key]
+        if not isinstance(state, str) or state not in states:
+            yaml_hint = ""
+            if isinstance(state, bool):
+                yaml_hint = " (YAML reads yes/no/true/false as booleans: write the state name)"
+            raise EvidenceError(
+                f"{where}: state {_short(state)} is not valid for node '{key}'{yaml_hint}. "
+                f"Allowed: {allowed(states)}.{suggestion(str(state), states)}"
+            )
+        checked[key] = state
+    return checked
+
+
+def check_node(node: Any, nodes: Mapping, where: str, hint: str = NODES_HINT) -> str:
+    """The one check that an id names a node of ``nodes``, with the closest id suggested."""
+    if not isinstance(node, str) or node not in nodes:
+        raise EvidenceError(f"{where}: unknown node {_short(node)}.{suggestion(str(node), nodes)} {hint}")
+    return node
+
+
+def split_assignment(item: Any, where: str, example: str = "serum_phosphate=high",
+                     error: type[Exception] = EvidenceError) -> tuple[str, str]:
+    """The one parser of ``id=state`` (or ``key=value``) items from the command line."""
+    if not isinstance(item, str) or item.count("=") != 1:
+        raise error(f"{where}: expected 'id=state' (e.g. {example}); got {_short(item)}.")
+    key, value = (part.strip() for part in item.split("="))
+    return key, value
 
 
 def _short(value: Any, limit: int = 60) -> str:

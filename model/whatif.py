@@ -33,11 +33,12 @@ import numpy as np
 import pandas as pd
 
 from .engine import CompiledEngine
-from .errors import EvidenceError, ScenarioError, allowed, suggestion
+from .errors import EvidenceError, ScenarioError, suggestion
 from .network import CALCIFICATION, LESION_CAUSE
 from .priors import OTHER_CAUSES, Priors
 from .scenarios import WhatIf, apply_settings, build_whatif
 from .uncertainty import ParameterDraws
+from .vocabulary import split_assignment
 
 from .defaults import DEFAULT_SEED, WHATIF_DRAWS as DEFAULT_DRAWS  # noqa: E402,F401
 PER = 100_000  # P(calcification) is reported per this many people
@@ -427,9 +428,7 @@ def parse_output(priors: Priors, text: str) -> Output:
     target, _, given = text.partition("|")
     evidence: dict[str, str] = {}
     for item in filter(None, (g.strip() for g in given.split(","))):
-        if item.count("=") != 1:
-            raise EvidenceError(f"output {text!r}: evidence must be 'id=state' items separated by commas; got {item!r}.")
-        node, state = (p.strip() for p in item.split("="))
+        node, state = split_assignment(item, f"output {text!r}: each item after '|'")
         evidence.update(vocabulary.check_evidence({node: state}, f"output {text!r}"))
     groups = _targets(priors)
     names = ["p_calcification", METABOLIC, OTHER_CAUSES, *groups, *vocabulary.conditions]

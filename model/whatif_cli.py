@@ -17,6 +17,7 @@ from pathlib import Path
 
 from . import stamp
 from .errors import ScenarioError
+from .vocabulary import split_assignment
 from .console import console, percent
 from .defaults import DEFAULT_SCENARIO, DISCLAIMER
 from .limits import count
@@ -202,9 +203,7 @@ def cmd_simulate(args: argparse.Namespace) -> int:
         raise ScenarioError(f"--out {args.out}: the file must end in .parquet or .csv.")
     evidence = {}
     for item in args.condition_on:
-        if item.count("=") != 1:
-            raise ScenarioError(f"--condition-on: expected 'id=state'; got {item!r}.")
-        node, state = (p.strip() for p in item.split("="))
+        node, state = split_assignment(item, "--condition-on", "chronic_kidney_disease=present", ScenarioError)
         evidence[node] = state
     whatif = build_whatif(priors, args.scenario, args.set, args.do)
     bar = Progress(TextColumn("simulating"), BarColumn(), TextColumn("{task.completed:,}/{task.total:,} patients"),

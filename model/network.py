@@ -25,7 +25,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Sequence
+from typing import Protocol, Sequence, runtime_checkable
 
 import networkx as nx
 import numpy as np
@@ -114,12 +114,29 @@ def get_scenario(priors: Priors, name: str | None) -> Scenario:
 
 
 # --------------------------------------------------------------------------- parameters
-class PointValues:
-    """The parameter source of the point estimate: every number at its stated value.
+@runtime_checkable
+class ParameterSource(Protocol):
+    """What :func:`build_tables` asks of a source of parameters: every row and ratio of the
+    priors as arrays with a leading axis of ``draws`` parameter sets. The sources are
+    :class:`PointValues` (the point estimate), ``uncertainty.ParameterDraws`` (draws from
+    each parameter's uncertainty), ``sensitivity``'s one-at-a-time source (each parameter
+    moved alone to the ends of its range) and the web page's swept source (a sweep's values
+    on the draws axis). A source may cache by the row's identity: the priors are immutable."""
 
-    A parameter source turns the rows and ratios of the priors into arrays with a
-    leading axis over parameter draws; ``uncertainty.ParameterDraws`` is the other one.
-    """
+    draws: int
+    strict: bool  # True: a risk pushed above one is an error of the priors; False: capped at one
+
+    def probabilities(self, row: Row) -> dict[str, np.ndarray]:
+        """State -> array of ``draws`` values (a binary row may give one state)."""
+        ...
+
+    def ratio(self, ratio) -> np.ndarray:
+        """Array of ``draws`` values of a relative risk."""
+        ...
+
+
+class PointValues:
+    """The parameter source of the point estimate: every number at its stated value."""
 
     draws = 1
     strict = True  # a table entry above one is an error of the priors, not capped
@@ -411,10 +428,11 @@ class _Builder:
         return Tables(self.states, self.parents, self.tables, self.info, self.draws, self.scenario)
 
 
-def build_tables(priors: Priors, scenario: Scenario | str | None = None, source=None) -> Tables:
+def build_tables(priors: Priors, scenario: Scenario | str | None = None,
+                 source: ParameterSource | None = None) -> Tables:
     """All conditional probability tables of a scenario, for the point estimate or for
-    parameter draws (``source``: :class:`PointValues` by default, or
-    ``uncertainty.ParameterDraws``). Raises :class:`PriorsError` like :func:`build_network`."""
+    parameter draws (``source``: a :class:`ParameterSource`, :class:`PointValues` by default).
+    Raises :class:`PriorsError` like :func:`build_network`."""
     if not isinstance(scenario, Scenario):
         scenario = get_scenario(priors, scenario)
     source = source or PointValues()

@@ -14,12 +14,18 @@ draws from it, seeded and reproducible:
   central 95%; in a draw where baseline x relative risks exceeds one, the risk is capped
   at one.
 
-:class:`ParameterDraws` is a parameter source for ``network.build_tables``: tables then
-carry a leading axis of draws, which the compiled engine evaluates all at once.
+:class:`ParameterDraws` is the one parameter source of draws for ``network.build_tables``
+(the consultation's intervals, the what-if commands and the web page all use it): tables
+then carry a leading axis of draws, which the compiled engine evaluates all at once. Each
+parameter's draws are seeded by the master seed and the parameter itself, so the same
+question gets the same interval by any route, two scenarios share the draws of every
+parameter they have in common, and a window ``[start, stop)`` of the draws is the same
+whether computed alone or with the others.
 """
 
 from __future__ import annotations
 
+import hashlib
 import math
 from statistics import NormalDist
 
@@ -42,15 +48,21 @@ class ParameterDraws:
         Scale applied to every uncertainty (1 = as stated; 1/2 = half as wide on the
         logit / log scale, with concentrations multiplied by 4). Used to show how
         intervals shrink when the priors' ranges are narrowed.
+    start, stop : int, optional
+        The window of the ``draws`` that this source gives (all by default): chunks of the
+        draws computed apart equal the same draws computed at once.
     """
 
     strict = False  # a draw whose relative risks push a risk above one is capped at one
 
-    def __init__(self, priors: Priors, draws: int, seed: int, narrow: float = 1.0):
+    def __init__(self, priors: Priors, draws: int, seed: int, narrow: float = 1.0, start: int = 0,
+                 stop: int | None = None):
         if draws < 1:
             raise ValueError(f"draws must be at least 1; got {draws}.")
-        self.draws = int(draws)
-        self.rng = np.random.default_rng(seed)
+        self.seed = int(seed)
+        self.total = int(draws)
+        self.window = slice(start, self.total if stop is None else stop)
+        self.draws = self.window.stop - self.window.start
         self.z = NormalDist().inv_cdf(1 - (1 - priors.settings.interval_mass) / 2)
         self.tol = priors.settings.sum_tolerance
         self.narrow = float(narrow)
@@ -59,8 +71,9 @@ class ParameterDraws:
     # -- the parameter-source interface of network.build_tables ---------------
     def probabilities(self, row: Row) -> dict[str, np.ndarray]:
         key = id(row)
-        if key not in self._cache:
-            self._cache[key] = (row, self._draw_row(row))  # keep row alive: ids stay unique
+        if key not in self._cache:  # keep row alive in the cache: ids stay unique
+            drawn = self._draw_row(row, self._generator(row))
+            self._cache[key] = (row, {s: v[self.window] for s, v in drawn.items()})
         return self._cache[key][1]
 
     def ratio(self, ratio: Ratio) -> np.ndarray:
@@ -68,21 +81,30 @@ class ParameterDraws:
         if key not in self._cache:
             low, high = ratio.interval
             sigma = (math.log(high) - math.log(low)) / (2 * self.z) * self.narrow
-            self._cache[key] = (ratio, ratio.value * np.exp(sigma * self.rng.standard_normal(self.draws)))
+            drawn = ratio.value * np.exp(sigma * self._generator(ratio).standard_normal(self.total))
+            self._cache[key] = (ratio, drawn[self.window])
         return self._cache[key][1]
 
+    def _generator(self, holder) -> np.random.Generator:
+        """The random generator of one parameter: the master seed and the parameter's own
+        content (values, range, provenance), never the order in which it is asked for.
+        (Two parameters identical in every field share their draws.)"""
+        digest = int.from_bytes(hashlib.sha256(holder.model_dump_json().encode()).digest()[:8], "little")
+        return np.random.default_rng([self.seed, digest])
+
     # -- rows -------------------------------------------------------------------
-    def _draw_row(self, row: Row) -> dict[str, np.ndarray]:
+    def _draw_row(self, row: Row, rng: np.random.Generator) -> dict[str, np.ndarray]:
+        """All ``total`` draws of a row (the window is taken by the caller)."""
         states = list(row.probabilities)
         values = np.array([row.probabilities[s] for s in states])
         if row.concentration is not None:
-            return self._dirichlet(states, values, row.concentration / self.narrow ** 2)
+            return self._dirichlet(states, values, row.concentration / self.narrow ** 2, rng)
         if len(row.interval) < len(states):  # a binary row whose second state is the complement
             (state, (low, high)), = row.interval.items()
-            drawn = self._logit_normal_of(row.probabilities[state], low, high)
+            drawn = self._logit_normal_of(row.probabilities[state], low, high, rng)
             other = next(s for s in states if s != state)
             return {state: drawn, other: 1.0 - drawn}
-        drawn = np.column_stack([self._logit_normal_of(row.probabilities[s], *row.interval[s]) for s in states])
+        drawn = np.column_stack([self._logit_normal_of(row.probabilities[s], *row.interval[s], rng) for s in states])
         if len(states) > 1:
             total = drawn.sum(axis=1, keepdims=True)
             full_row = abs(values.sum() - 1.0) <= self.tol
@@ -90,25 +112,25 @@ class ParameterDraws:
             drawn = drawn / np.where(scale > 0, scale, 1.0)
         return {s: drawn[:, i] for i, s in enumerate(states)}
 
-    def _dirichlet(self, states, values, concentration) -> dict[str, np.ndarray]:
+    def _dirichlet(self, states, values, concentration, rng) -> dict[str, np.ndarray]:
         remainder = max(0.0, 1.0 - values.sum())
         alpha = np.append(values, remainder) * concentration
         positive = alpha > 0
-        drawn = np.zeros((self.draws, len(alpha)))
-        drawn[:, positive] = self.rng.dirichlet(alpha[positive], size=self.draws)
+        drawn = np.zeros((self.total, len(alpha)))
+        drawn[:, positive] = rng.dirichlet(alpha[positive], size=self.total)
         return {s: drawn[:, i] for i, s in enumerate(states)}
 
-    def _logit_normal_of(self, value: float, low: float, high: float) -> np.ndarray:
+    def _logit_normal_of(self, value: float, low: float, high: float, rng) -> np.ndarray:
         if value <= 0 or value >= 1:
-            return np.full(self.draws, value)
+            return np.full(self.total, value)
         centre = _logit(value)
         sides = [centre - _logit(low) if low > 0 else math.inf, _logit(high) - centre if high < 1 else math.inf]
         finite = [w for w in sides if math.isfinite(w)]
         if not finite:
-            return np.full(self.draws, value)
+            return np.full(self.total, value)
         # The interval's two ends give the spread; with one end at 0 or 1, the other end alone.
         sigma = (sum(finite) / len(finite)) / self.z * self.narrow
-        return _expit(centre + sigma * self.rng.standard_normal(self.draws))
+        return _expit(centre + sigma * rng.standard_normal(self.total))
 
 
 def _logit(p: float) -> float:

@@ -15,14 +15,13 @@ each with its central ``credible_mass`` interval (``priors/settings.yaml``) over
 draws. :func:`compare` puts several what-ifs side by side; :func:`sweep` traces chosen
 outputs while one ``--set`` parameter varies. Draws are computed in chunks, over local
 cores by default or over a ``dask.distributed.Client``: each draw of each parameter is
-seeded from the master seed and the parameter itself (:class:`StableDraws`), so results
+seeded from the master seed and the parameter itself (:class:`~.uncertainty.ParameterDraws`), so results
 do not depend on the chunking, on the order of evaluation, or on where chunks run, and
 scenarios compared or swept share their draws of common parameters.
 """
 
 from __future__ import annotations
 
-import hashlib
 import math
 import os
 from concurrent.futures import ThreadPoolExecutor
@@ -48,46 +47,6 @@ METABOLIC = "metabolic"  # shorthand for the two metabolic groups of the source 
 
 
 # --------------------------------------------------------------------------- parameter draws
-class StableDraws(ParameterDraws):
-    """Parameter draws seeded per parameter: the draws of a row or ratio depend only on
-    the master seed and on the row itself (its values, range and provenance), never on
-    the order in which the network asks for them. Two scenarios therefore share the
-    draws of every parameter they have in common, and a chunk ``[start, stop)`` of the
-    draws is the same whether computed alone or with the others. (Two rows identical in
-    every field share their draws.)"""
-
-    def __init__(self, priors: Priors, draws: int, seed: int, start: int = 0, stop: int | None = None):
-        super().__init__(priors, draws, seed)
-        self.seed = int(seed)
-        self.total = int(draws)
-        self.window = slice(start, self.total if stop is None else stop)
-        self.draws = self.window.stop - self.window.start
-
-    def _seeded(self, holder) -> None:
-        digest = int.from_bytes(hashlib.sha256(holder.model_dump_json().encode()).digest()[:8], "little")
-        self.rng = np.random.default_rng([self.seed, digest])
-
-    def probabilities(self, row):
-        key = id(row)
-        if key not in self._cache:
-            self._seeded(row)
-            saved, self.draws = self.draws, self.total
-            drawn = self._draw_row(row)
-            self.draws = saved
-            self._cache[key] = (row, {s: v[self.window] for s, v in drawn.items()})
-        return self._cache[key][1]
-
-    def ratio(self, ratio):
-        key = id(ratio)
-        if key not in self._cache:
-            self._seeded(ratio)
-            saved, self.draws = self.draws, self.total
-            drawn = super().ratio(ratio)
-            self.draws = saved
-            self._cache[key] = (ratio, drawn[self.window])
-        return self._cache[key][1]
-
-
 _ENGINES: dict[tuple, tuple] = {}
 
 
@@ -102,7 +61,7 @@ def engine_for_whatif(priors: Priors, whatif: WhatIf, draws: int | None = None, 
     if key not in _ENGINES or _ENGINES[key][0] is not priors:
         if len(_ENGINES) >= 16:
             _ENGINES.pop(next(iter(_ENGINES)))
-        source = None if draws is None else StableDraws(priors, draws, seed, start, stop)
+        source = None if draws is None else ParameterDraws(priors, draws, seed, start=start, stop=stop)
         _ENGINES[key] = (priors, CompiledEngine(whatif.tables(priors, source)))
     return _ENGINES[key][1]
 

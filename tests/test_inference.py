@@ -179,3 +179,19 @@ def test_probability_of_evidence(engine, priors):
     alone = engine.evidence_probability({"soft_tissue_calcification": "present"})
     posterior = engine.posterior("sex", {"soft_tissue_calcification": "present"})[0]
     assert both / alone == pytest.approx(posterior, rel=1e-9)
+
+
+def test_every_parameter_source_follows_the_declared_protocol(priors):
+    """Point values, draws, one-at-a-time sensitivity and the page's sweep all declare what
+    build_tables needs (network.ParameterSource)."""
+    import numpy as np
+
+    from calcinosis.network import ParameterSource, PointValues
+    from calcinosis.sensitivity import OneAtATime
+    from calcinosis.uncertainty import ParameterDraws
+    from calcinosis.web.service import _SweptSource
+
+    draws = ParameterDraws(priors, 4, 1)
+    swept = _SweptSource(draws, priors.conditions["gout"].occurrence, np.array([0.01, 0.02]))
+    for source in (PointValues(), draws, swept, OneAtATime([])):
+        assert isinstance(source, ParameterSource), type(source).__name__

@@ -295,3 +295,54 @@ def test_consult_set_explains_where_population_settings_go(capsys):
     TRIED["--set on consult"] += 1
     assert main(["consult", case, "--set", "prevalence.gout=2", *FAST]) == 2
     assert "`calcinosis whatif`" in capsys.readouterr().err
+
+
+# ------------------------------------------------------------------ every --json is strict JSON
+def _strict_json_of(argv, capsys, tmp_path=None) -> dict:
+    TRIED["--json outputs parsed strictly"] += 1
+    assert main(argv) == 0, argv
+    out = capsys.readouterr().out
+    _no_nan(out)
+    return json.loads(out)
+
+
+@pytest.mark.parametrize("argv", [
+    ["nodes", "--json"], ["priors", "--json"], ["cases", "--json"], ["corpus", "--json"],
+    ["whatif", "--scenario", "dialysis_unit", "--draws", "4", "--json"],
+    ["sweep", "prevalence.gout", "--from", "0", "--to", "0.05", "--steps", "3", "--draws", "4", "--json"],
+    ["lesson", "explaining-away", "--json"], ["lesson", "test-value", "--json"],
+], ids=lambda argv: " ".join(argv[:2]))
+def test_every_command_json_is_strict(capsys, argv):
+    """Every listing, and a sweep from an occurrence of 0, parse strictly."""
+    _strict_json_of(argv, capsys)
+
+
+EXTREME_EVIDENCE = {
+    "every condition present": {c: "present" for c in VOCABULARY.conditions},
+    "the first state of every finding": {f: states[0] for f, states in VOCABULARY.findings.items()
+                                         if f != "soft_tissue_calcification"},
+    "the last state of every finding": {f: states[-1] for f, states in VOCABULARY.findings.items()},
+    "a calcification and nothing else": {"soft_tissue_calcification": "present"},
+}
+
+
+@pytest.mark.parametrize("name", sorted(EXTREME_EVIDENCE))
+def test_extreme_evidence_gives_strict_json_or_a_plain_refusal(tmp_path, capsys, name):
+    case = tmp_path / "case.yaml"
+    case.write_text(yaml.safe_dump({"id": "x", "title": name, "source": "s", "evidence": EXTREME_EVIDENCE[name]}))
+    TRIED["--json outputs parsed strictly"] += 1
+    status = main(["consult", str(case), *FAST])
+    captured = capsys.readouterr()
+    if status == 2:  # impossible evidence: refused with the findings that conflict
+        assert "Traceback" not in captured.err and "conflict" in captured.err.lower(), captured.err
+    else:
+        assert status == 0
+        _no_nan(captured.out)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("path", bundled_cases(), ids=lambda p: p.stem)
+def test_every_bundled_case_gives_strict_json(capsys, path):
+    payload = _strict_json_of(["consult", str(path), *FAST], capsys)
+    assert payload["differential"] and payload["version"]
+    _strict_json_of(["teach", str(path), "--json"], capsys)

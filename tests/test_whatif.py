@@ -10,7 +10,8 @@ from calcinosis.cli import main
 from calcinosis.errors import EvidenceError
 from calcinosis.network import CALCIFICATION, LESION_CAUSE
 from calcinosis.scenarios import build_whatif, intervene
-from calcinosis.whatif import StableDraws, compare, engine_for_whatif, parse_output, summarize, sweep
+from calcinosis.uncertainty import ParameterDraws
+from calcinosis.whatif import compare, engine_for_whatif, parse_output, summarize, sweep
 
 DRAWS = 20
 
@@ -152,11 +153,25 @@ def test_custom_scenario_file_extends_a_preset(priors, tmp_path):
 
 def test_draws_do_not_depend_on_order_or_chunking(priors):
     row = priors.conditions["gout"].occurrence
-    whole = StableDraws(priors, 30, 7).probabilities(row)["present"]
-    other = StableDraws(priors, 30, 7)
+    whole = ParameterDraws(priors, 30, 7).probabilities(row)["present"]
+    other = ParameterDraws(priors, 30, 7)
     other.probabilities(priors.conditions["chronic_kidney_disease"].occurrence)
     assert np.array_equal(other.probabilities(row)["present"], whole)
-    assert np.array_equal(StableDraws(priors, 30, 7, 10, 20).probabilities(row)["present"], whole[10:20])
+    assert np.array_equal(ParameterDraws(priors, 30, 7, start=10, stop=20).probabilities(row)["present"], whole[10:20])
+    assert not np.array_equal(ParameterDraws(priors, 30, 8).probabilities(row)["present"], whole)
+
+
+def test_the_page_and_the_command_line_give_the_same_case_mix_interval(priors):
+    """One draws mechanism: the web page's case mix and `calcinosis whatif` agree for the
+    same scenario, draws and seed."""
+    from calcinosis.defaults import DEFAULT_SEED
+    from calcinosis.web import service
+
+    page = {c["id"]: c for c in service.case_mix(["dialysis_unit"])["scenarios"][0]["causes"]}
+    command_line = summarize(priors, "dialysis_unit", draws=service.INTERACTIVE_DRAWS, seed=DEFAULT_SEED)
+    for row in command_line.case_mix.itertuples():
+        assert page[row.id]["p_cause"] == pytest.approx(row.p, abs=1e-9)
+        assert [page[row.id]["low"], page[row.id]["high"]] == pytest.approx([row.low, row.high], abs=1e-6), row.id
 
 
 def test_sweep_traces_outputs_with_bands(priors):

@@ -443,13 +443,43 @@ def _bundle_ratio(inference: Inference, findings: dict[str, str], h: str,
     return hb / pb, ratio, hf / pf
 
 
-AUTOIMMUNE = ("systemic_sclerosis", "dermatomyositis", "polymyositis", "mixed_connective_tissue_disease",
-              "systemic_lupus_erythematosus")
-BASE_RATE_FINDINGS = {"lesion_site": "periarticular_large_joint", "calcification_pattern": "multilobular_cystic"}
+# --------------------------------------------------------------------------- content
+def _content(path: Path | None = None) -> dict:
+    """``lessons.yaml``: what each lesson and the quiz show, with every node id and state
+    checked against the vocabulary (``lesion_cause`` against the causes)."""
+    from .vocabulary import load_vocabulary
+    from .yamlio import read_yaml
+
+    path = Path(path or Path(__file__).with_name("lessons.yaml"))
+    content = read_yaml(path, CalcinosisError, "teaching content")
+    vocabulary = load_vocabulary()
+    nodes = {**vocabulary.nodes, LESION_CAUSE: vocabulary.causes}
+
+    def check(evidence, where):
+        return check_states(evidence or {}, nodes, f"{path.name}: {where}")
+
+    check(content["base_rates"]["findings"], "base_rates.findings")
+    check(content["explaining_away"]["base"], "explaining_away.base")
+    check({c: "present" for c in content["explaining_away"]["conditions"]}, "explaining_away.conditions")
+    for i, q in enumerate(content["d_separation"]["questions"]):
+        check_node(q["x"], nodes, f"{path.name}: d_separation.questions[{i}].x")
+        check_node(q["y"], nodes, f"{path.name}: d_separation.questions[{i}].y")
+        check(q["given"], f"d_separation.questions[{i}].given")
+    for i, c in enumerate(content["test_value"]["contexts"]):
+        check(c["known"], f"test_value.contexts[{i}].known")
+    for i, q in enumerate(content["quiz"]):
+        check({**q["evidence"], LESION_CAUSE: q["hypothesis"]}, f"quiz[{i}]")
+    return content
 
 
-def lesson_base_rates(findings: dict[str, str] | None = None, hypothesis: str = "chronic_kidney_disease",
-                      scenarios: Sequence[str] = ("general_adult", "dialysis_unit")) -> Lesson:
+CONTENT = _content()
+AUTOIMMUNE = tuple(CONTENT["explaining_away"]["conditions"])
+BASE_RATE_FINDINGS = dict(CONTENT["base_rates"]["findings"])
+
+
+def lesson_base_rates(findings: dict[str, str] | None = None,
+                      hypothesis: str = CONTENT["base_rates"]["hypothesis"],
+                      scenarios: Sequence[str] = tuple(CONTENT["base_rates"]["scenarios"])) -> Lesson:
     """Base-rate neglect: the same findings in the general population and in a dialysis unit."""
     findings = dict(findings or BASE_RATE_FINDINGS)
     labels = _labels()
@@ -494,7 +524,7 @@ def rows_to_json(table: pd.DataFrame) -> list[dict]:
 def lesson_explaining_away(base: dict[str, str] | None = None, conditions: Sequence[str] = AUTOIMMUNE,
                            scenario: str = DEFAULT_SCENARIO) -> Lesson:
     """Explaining away: a calcification plus known CKD lowers the autoimmune causes."""
-    base = dict(base if base is not None else {"lesion_site": "hand_digits"})
+    base = dict(base if base is not None else CONTENT["explaining_away"]["base"])
     inference = engine(scenario)
     labels = _labels()
     with_ckd = {**base, "chronic_kidney_disease": "present"}
@@ -569,19 +599,7 @@ def active_trail(graph: nx.DiGraph, x: str, y: str, given: Sequence[str]) -> lis
     return None
 
 
-DSEPARATION_QUESTIONS = (
-    ("family_history_calcinosis", "serum_ace", {}),
-    ("family_history_calcinosis", "serum_ace", {CALCIFICATION: "present"}),
-    ("sedimentation_sign", "calcification_pattern", {CALCIFICATION: "present"}),
-    ("sedimentation_sign", "calcification_pattern", {LESION_CAUSE: "primary_tumoral_calcinosis"}),
-    ("raynaud_phenomenon", "skin_thickening", {}),
-    ("raynaud_phenomenon", "skin_thickening", {"systemic_sclerosis": "present"}),
-    ("raynaud_phenomenon", "skin_thickening", {"systemic_sclerosis": "present", "mixed_connective_tissue_disease": "absent",
-                                               "systemic_lupus_erythematosus": "absent", "dermatomyositis": "absent",
-                                               "polymyositis": "absent"}),
-    ("local_trauma_history", "high_dose_vitamin_d_intake", {}),
-    ("local_trauma_history", "high_dose_vitamin_d_intake", {CALCIFICATION: "present"}),
-)
+DSEPARATION_QUESTIONS = tuple((q["x"], q["y"], dict(q["given"])) for q in CONTENT["d_separation"]["questions"])
 
 
 def independence_question(x: str, y: str, given: dict[str, str], inference: Inference | None = None) -> dict:
@@ -652,7 +670,7 @@ def lesson_d_separation(questions: Sequence[tuple[str, str, dict[str, str]]] | N
                   {"questions": table}, {"questions": answers})
 
 
-ORDER_CASE = "paparo2011_fig09_calcified_tophus_peroneal_ckd"
+ORDER_CASE = CONTENT["order"]["case"]
 
 
 def lesson_order(case_stem: str = ORDER_CASE, order: Sequence[str] | None = None) -> Lesson:
@@ -719,15 +737,10 @@ def value_of_test(test: str, context: dict[str, str], hypothesis: str, inference
             "results": results}
 
 
-TEST_VALUE_CONTEXTS = (
-    ("calcification only", {}),
-    ("calcification of the fingertips with Raynaud phenomenon", {"lesion_site": "hand_digits", "raynaud_phenomenon": "present"}),
-    ("... and the patient is known to have systemic sclerosis",
-     {"lesion_site": "hand_digits", "raynaud_phenomenon": "present", "systemic_sclerosis": "present"}),
-)
+TEST_VALUE_CONTEXTS = tuple((c["name"], dict(c["known"])) for c in CONTENT["test_value"]["contexts"])
 
 
-def lesson_test_value(test: str = "scleroderma_antibodies", hypothesis: str = "systemic_sclerosis",
+def lesson_test_value(test: str = CONTENT["test_value"]["test"], hypothesis: str = CONTENT["test_value"]["hypothesis"],
                       contexts: Sequence[tuple[str, dict[str, str]]] = TEST_VALUE_CONTEXTS,
                       scenario: str = DEFAULT_SCENARIO) -> Lesson:
     """The value of a test depends on what is already known."""
@@ -761,7 +774,7 @@ def lesson_test_value(test: str = "scleroderma_antibodies", hypothesis: str = "s
                   {"one test, three states of knowledge": table}, {"answers": answers})
 
 
-PRESENT_CAUSE_CASE = "paparo2011_fig06_rotator_cuff"
+PRESENT_CAUSE_CASE = CONTENT["present_vs_cause"]["case"]
 
 
 def lesson_present_vs_cause(case_stem: str = PRESENT_CAUSE_CASE, extra: dict[str, str] | None = None,
@@ -821,24 +834,9 @@ class QuizQuestion:
 
 
 def quiz_questions() -> list[QuizQuestion]:
-    """The self-check questions of the quiz notebook."""
-    return [
-        QuizQuestion("An adult has a soft-tissue calcification and nothing else is known. How likely is it that "
-                     "calcific tendinitis produced it?", {}, "calcific_tendinitis",
-                     hint="This is the base rate: the case mix of calcifications in adults."),
-        QuizQuestion("The same calcification lies in the fingertips. How likely is systemic sclerosis the cause now?",
-                     {"lesion_site": "hand_digits"}, "systemic_sclerosis",
-                     hint="The site is strong evidence, but systemic sclerosis is rare."),
-        QuizQuestion("Fingertip calcification, Raynaud phenomenon and skin thickening. Systemic sclerosis?",
-                     {"lesion_site": "hand_digits", "raynaud_phenomenon": "present", "skin_thickening": "present"},
-                     "systemic_sclerosis", hint="Each finding multiplies the odds by its likelihood ratio."),
-        QuizQuestion("Fingertip calcification in a patient on dialysis (CKD known). Systemic sclerosis?",
-                     {"lesion_site": "hand_digits", "chronic_kidney_disease": "present"}, "systemic_sclerosis",
-                     hint="Another cause of calcification is known to be present: explaining away."),
-        QuizQuestion("In a dialysis unit: a large periarticular multilobular cystic calcification. CKD as the cause?",
-                     dict(BASE_RATE_FINDINGS), "chronic_kidney_disease", scenario="dialysis_unit",
-                     hint="Compare with the same findings in the general population."),
-    ]
+    """The self-check questions of the quiz notebook (``lessons.yaml``: quiz)."""
+    return [QuizQuestion(q["prompt"], dict(q["evidence"]), q["hypothesis"], q.get("scenario", DEFAULT_SCENARIO),
+                         q.get("hint", "")) for q in CONTENT["quiz"]]
 
 
 def quiz_answer(question: QuizQuestion) -> float:

@@ -2,6 +2,7 @@
 
 import json
 import re
+from pathlib import Path
 
 import networkx as nx
 import pytest
@@ -169,3 +170,20 @@ def test_quiz_reveals_the_network_answer():
     assert teaching.percent(answer) in text and "too high" in text
     with pytest.raises(teaching.EvidenceError):
         teaching.reveal(q, 250)
+
+
+def test_lessons_and_quiz_are_data_checked_against_the_vocabulary(tmp_path):
+    """lessons.yaml holds what the lessons and the quiz show; a misspelt id is refused with
+    the file, the key and the closest id."""
+    import yaml as yamllib
+
+    from calcinosis.errors import EvidenceError
+
+    source = Path(teaching.__file__).with_name("lessons.yaml")
+    content = yamllib.safe_load(source.read_text(encoding="utf-8"))
+    assert [q.prompt for q in teaching.quiz_questions()] == [q["prompt"] for q in content["quiz"]]
+    content["quiz"][1]["evidence"] = {"lesion_sit": "hand_digits"}
+    broken = tmp_path / "lessons.yaml"
+    broken.write_text(yamllib.safe_dump(content), encoding="utf-8")
+    with pytest.raises(EvidenceError, match=r"lessons.yaml: quiz\[1\].*'lesion_sit'.*Did you mean 'lesion_site'"):
+        teaching._content(broken)

@@ -9,9 +9,18 @@ from calcinosis.vocabulary import CONDITION_STATES
 from .conftest import ROOT, SHARED_VOCABULARY
 
 
+CONTRACT = ROOT / "tests" / "contract" / "vocabulary.yaml"  # the public vocabulary as published, kept here
+
+
 def contract():
-    path = SHARED_VOCABULARY if SHARED_VOCABULARY.exists() else ROOT / "priors" / "vocabulary.yaml"
-    return yaml.safe_load(path.read_text())
+    return yaml.safe_load(CONTRACT.read_text())
+
+
+def test_the_kept_contract_is_the_published_one():
+    """The copy in the repository is the published vocabulary (checked where it is at hand)."""
+    if not SHARED_VOCABULARY.exists():
+        pytest.skip("the published vocabulary is not beside this checkout")
+    assert yaml.safe_load(SHARED_VOCABULARY.read_text()) == contract()
 
 
 def test_project_copy_keeps_the_contract():

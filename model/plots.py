@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 import textwrap
+from pathlib import Path
 
 import networkx as nx
 import numpy as np
@@ -25,38 +26,12 @@ from .errors import EvidenceError
 from .network import CALCIFICATION, LESION_CAUSE, Network
 from .vocabulary import ALL_NODES_HINT, check_node
 from .priors import OTHER_CAUSES
+from .yamlio import read_yaml
 
-STYLE = {
-    "group_colours": {
-        "metabolic_congenital": "#8c564b", "metabolic_acquired": "#d62728", "dystrophic": "#9467bd",
-        "degenerative": "#2ca02c", "metaplastic": "#ff7f0e", "neoplastic": "#1f77b4",
-    },
-    "kind_colours": {"risk_factor": "#c7d9e8", "latent": "#e6dcf2", "clinical": "#fde9c9", "laboratory": "#d9f0d3",
-                     "imaging": "#f6d5d5", "condition": "#dddddd"},
-    "edge_colour": "#7f7f7f",
-    "edge_alpha": 0.28,
-    "edge_width": 0.7,
-    "font_size": 7.5,
-    "title_size": 15,
-    "wrap": 15,
-    "network_size": (30, 17),
-    "neighbourhood_size": (14, 8.5),
-    "panel_size": (9, 5.5),
-    "dpi": 110,
-    "row_gap": 1.0,
-    "prior_colour": "#bdbdbd",
-    "posterior_colour": "#3b6ea8",
-    "line_width": 2.0,
-    "marker": "o",
-    "lr_colour_map": "RdBu_r",
-    "lr_limit": 2.0,  # colour scale of log10 LR: +-2 (LR 1/100 .. 100)
-    "footnote": "Teaching material and decision support, not a diagnosis.",
-    "impact_limit": 40,  # decibans shown at most (LR 10^4); larger weights are drawn at the limit
-    "support_colour": "#2b8a3e",
-    "against_colour": "#c92a2a",
-    "judgement_colour": "#e8a33d",
-    "footnote_size": 8,
-}
+# Colours, sizes and fonts of the figures (style.yaml, package data beside this module).
+STYLE = read_yaml(Path(__file__).with_name("style.yaml"), EvidenceError, "figure style")
+STYLE["network_size"], STYLE["neighbourhood_size"], STYLE["panel_size"] = (
+    tuple(STYLE[k]) for k in ("network_size", "neighbourhood_size", "panel_size"))
 
 LAYERS = ("risk factors", "conditions", "latent physiology", "clinical findings", "laboratory findings",
           "imaging findings")

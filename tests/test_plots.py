@@ -58,3 +58,11 @@ def test_plot_errors(tmp_path, capsys):
     assert "Did you mean 'serum_calcium'" in capsys.readouterr().err
     assert main(["plot", "neighbourhood", "--out", str(tmp_path / "x.png")]) == 2
     assert main(["plot", "case", str(tmp_path / "missing.yaml"), "--out", str(tmp_path / "x.png")]) == 2
+
+
+def test_every_group_has_a_colour_in_the_style_file():
+    """The figures' colours are data (style.yaml); a group of the vocabulary without a colour
+    would be drawn grey."""
+    from calcinosis import load_vocabulary, plots
+
+    assert set(load_vocabulary().groups) <= set(plots.STYLE["group_colours"])

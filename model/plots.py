@@ -30,8 +30,6 @@ from .yamlio import read_yaml
 
 # Colours, sizes and fonts of the figures (style.yaml, package data beside this module).
 STYLE = read_yaml(Path(__file__).with_name("style.yaml"), EvidenceError, "figure style")
-STYLE["network_size"], STYLE["neighbourhood_size"], STYLE["panel_size"] = (
-    tuple(STYLE[k]) for k in ("network_size", "neighbourhood_size", "panel_size"))
 
 LAYERS = ("risk factors", "conditions", "latent physiology", "clinical findings", "laboratory findings",
           "imaging findings")

@@ -41,7 +41,8 @@ from .evidence import Case, bundled_cases, load_case
 from .inference import Inference, engine_for
 from .network import CALCIFICATION, DEFAULT_SCENARIO, LESION_CAUSE, Network
 from .priors import OTHER_CAUSES
-from .vocabulary import ALL_NODES_HINT, check_node, check_states
+from .vocabulary import ALL_NODES_HINT, check_node, check_states, load_vocabulary
+from .yamlio import read_yaml
 
 SIGNIFICANT = 3  # significant digits of the printed arithmetic
 
@@ -447,9 +448,6 @@ def _bundle_ratio(inference: Inference, findings: dict[str, str], h: str,
 def _content(path: Path | None = None) -> dict:
     """``lessons.yaml``: what each lesson and the quiz show, with every node id and state
     checked against the vocabulary (``lesion_cause`` against the causes)."""
-    from .vocabulary import load_vocabulary
-    from .yamlio import read_yaml
-
     path = Path(path or Path(__file__).with_name("lessons.yaml"))
     content = read_yaml(path, CalcinosisError, "teaching content")
     vocabulary = load_vocabulary()

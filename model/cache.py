@@ -1,11 +1,13 @@
-"""The on-disk cache of validated priors.
+"""The on-disk cache of validated priors and compiled inference plans.
 
-Reading and validating the YAML files is most of a cold consultation's start-up. The
+Reading and validating the YAML files, then planning the junction trees of a
+consultation's evidence patterns, is most of a cold consultation's start-up. The
 validated :class:`~calcinosis.priors.Priors` is pickled under the cache folder, keyed
-by the sha256 of every priors file together with the code that reads them, so a
-changed file or a changed reader simply misses the cache and the priors are read and
-validated afresh. The cache only ever holds what this package wrote after a
-successful validation; an unreadable entry is ignored and rewritten.
+by the sha256 of every priors file together with the code that reads them; an engine's
+plan (:class:`~calcinosis.engine.Plan`) by the network's structure, the observed nodes,
+the targets and the engine's code. A changed file, structure or reader simply misses the
+cache and the object is built afresh. The cache only ever holds what this package wrote
+after a successful build; an unreadable entry is ignored and rewritten.
 
 The folder is ``CALCINOSIS_CACHE`` if set (``off`` disables the cache), else
 ``$XDG_CACHE_HOME/calcinosis`` or ``~/.cache/calcinosis``.
@@ -23,7 +25,9 @@ from typing import Any
 CACHE_VARIABLE = "CALCINOSIS_CACHE"
 # The modules whose code decides what a loaded Priors holds.
 _READERS = ("priors.py", "vocabulary.py", "yamlio.py", "cache.py")
-KEEP = 8  # entries of one kind kept; older ones (from earlier versions of the files) are removed
+# Entries of one kind kept; older ones (earlier versions of the files, patterns not used lately) are
+# removed. A consultation plans about ten evidence patterns; a plan is a few tens of kilobytes.
+KEEP = {"priors": 8, "plan": 400}
 
 
 def cache_dir() -> Path | None:
@@ -37,11 +41,11 @@ def cache_dir() -> Path | None:
     return Path(base) / "calcinosis"
 
 
-def key(files: list[Path], *extra: str) -> str:
-    """sha256 of the files' names and bytes, the readers' code and ``extra``."""
+def key(files: list[Path], *extra: str, readers: tuple[str, ...] = _READERS) -> str:
+    """sha256 of the files' names and bytes, the code of the ``readers`` modules and ``extra``."""
     digest = hashlib.sha256()
     here = Path(__file__).resolve().parent
-    for path in [*files, *(here / name for name in _READERS)]:
+    for path in [*files, *(here / name for name in readers)]:
         digest.update(path.name.encode())
         digest.update(path.read_bytes())
     for item in extra:
@@ -73,7 +77,7 @@ def store(name: str, value: Any) -> None:
         os.replace(handle.name, folder / f"{name}.pickle")
         kind = name.split("-")[0]
         entries = sorted(folder.glob(f"{kind}-*.pickle"), key=lambda p: p.stat().st_mtime, reverse=True)
-        for old in entries[KEEP:]:
+        for old in entries[KEEP.get(kind, 8):]:
             old.unlink(missing_ok=True)
     except OSError:
         pass

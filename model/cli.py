@@ -14,7 +14,8 @@ from pathlib import Path
 
 
 from . import __version__, stamp
-from .console import console as _console, percent as _percent, progress_steps
+from .console import console as _console, progress_steps
+from .formatting import percent as _percent
 from .defaults import DEFAULT_DRAWS, DEFAULT_SEED, DISCLAIMER, ENGINE_NAMES
 from .errors import CalcinosisError
 from .limits import count

@@ -14,12 +14,6 @@ def console(stream=None, width: int = 120):
     return Console(file=stream or sys.stdout, width=width, highlight=False)
 
 
-def percent(p: float) -> str:
-    from .plots import percent as format_percent
-
-    return format_percent(p)
-
-
 @contextmanager
 def progress_steps(total: int, description: str):
     """A transient rich progress bar on standard error (shown only on a terminal)."""

@@ -11,5 +11,6 @@ DEFAULT_SEED = 2011  # the source review's year: any fixed seed makes runs repro
 LESSON_NAMES = ("base-rates", "explaining-away", "d-separation", "order", "test-value", "present-vs-cause")
 EXCHANGE_FORMATS = ("bif", "xmlbif", "xdsl", "net", "uai")  # the files `calcinosis export` writes
 ENGINE_NAMES = ("compiled", "pgmpy")  # the compiled junction tree (default) and pgmpy's reference
-DISCLAIMER = ("Decision support and teaching only: this is not a diagnosis. The probabilities come from "
+NOT_A_DIAGNOSIS = "Decision support and teaching only: this is not a diagnosis."  # figures, banners
+DISCLAIMER = (NOT_A_DIAGNOSIS + " The probabilities come from "
               "published figures and stated judgements and must be weighed by a clinician who knows the patient.")

@@ -29,6 +29,7 @@ import networkx as nx
 import numpy as np
 import opt_einsum
 
+from . import cache
 from .network import Tables
 
 BATCH, DRAW = 0, 1  # einsum labels of the evidence-batch and draw axes; variables start at 2
@@ -129,16 +130,26 @@ class CompiledEngine:
         self.has_draws = {n: a.shape[0] > 1 for n, a in tables.arrays.items()}
         self.draws = tables.draws
         self._operands = {n: (a if a.shape[0] > 1 else a[0]).astype(self.dtype) for n, a in tables.arrays.items()}
-        self._structure = hash(tuple((n, tuple(ps), self.card[n], self.has_draws[n])
-                                     for n, ps in tables.parents.items()))
+        structure = tuple((n, tuple(ps), self.card[n], self.has_draws[n]) for n, ps in tables.parents.items())
+        self._structure = hash(structure)
+        self._structure_text = repr(structure)  # the same in every process, unlike hash(): the disk cache's key
 
     # -- planning -------------------------------------------------------------
     def plan(self, observed: Sequence[str], targets: Sequence[str]) -> Plan:
         """The compiled plan; shared by every engine over tables of the same structure."""
         key = (self._structure, frozenset(observed), tuple(targets))
         if key not in _PLANS:
-            _PLANS[key] = self._compile(sorted(set(observed)), list(targets))
+            _PLANS[key] = self._stored_plan(sorted(set(observed)), list(targets))
         return _PLANS[key]
+
+    def _stored_plan(self, observed: list[str], targets: list[str]) -> Plan:
+        """The plan from the disk cache (see :mod:`calcinosis.cache`), compiled and stored on a miss."""
+        name = "plan-" + cache.key([], self._structure_text, repr(observed), repr(targets), readers=("engine.py",))
+        plan = cache.load(name)
+        if not isinstance(plan, Plan) or plan.observed != tuple(observed) or plan.targets != tuple(targets):
+            plan = self._compile(observed, targets)
+            cache.store(name, plan)
+        return plan
 
     def _compile(self, observed: list[str], targets: list[str]) -> Plan:
         keep = set(observed) | set(targets)

@@ -21,7 +21,7 @@ import numpy as np
 from . import __version__
 from .consultation import DISCLAIMER
 from .evaluation import HEADLINE, Evaluation
-from .plots import percent
+from .formatting import percent
 from .priors import Priors
 
 METRIC_LABELS = {"cases": "cases", "top1": "top-1", "top3": "top-3", "top5": "top-5", "mrr": "MRR",

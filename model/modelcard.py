@@ -19,6 +19,7 @@ import pandas as pd
 from . import __version__
 from .consultation import DISCLAIMER
 from .engine import CompiledEngine
+from .formatting import fine_percent
 from .network import DEFAULT_SCENARIO, LESION_CAUSE, build_network
 from .priors import Priors
 from .targets import PASS_RULE, validate_targets
@@ -73,16 +74,6 @@ def influential(joined: pd.DataFrame, top: int = 12) -> pd.DataFrame:
     counts = joined.groupby("parameter")["case"].nunique()
     best = best.assign(cases=best["parameter"].map(counts))
     return best[["parameter", "kind", "source", "value", "low", "high", "swing", "case", "cause", "cases"]]
-
-
-def _pct(p: float) -> str:
-    if p is None or p != p:
-        return "-"
-    if p == 0:
-        return "0%"
-    if abs(p) < 0.001:
-        return f"{p * 100:.3g}%"
-    return f"{p * 100:.1f}%"
 
 
 def _md(rows: list[list[str]]) -> str:
@@ -177,11 +168,11 @@ def build_card(priors: Priors, evaluation=None) -> Card:
     add("")
     add("## Parameter provenance\n")
     add(_md([["kind", "parameters", "share"],
-             *[[r.kind, str(r.parameters), _pct(r.share)] for r in summary.itertuples()],
+             *[[r.kind, str(r.parameters), fine_percent(r.share)] for r in summary.itertuples()],
              ["total", str(int(summary["parameters"].sum())), "100%"]]))
     lit = summary.set_index("kind").reindex(list(TRUSTED_KINDS))["parameters"].fillna(0).sum()
-    add(f"\nLiterature or derived: **{_pct(lit / summary['parameters'].sum())} of all parameters** (goal: 70%) and "
-        f"**{_pct(trusted / distinct)} of the {distinct} parameters in some bundled case's top-{SENSITIVE_TOP} "
+    add(f"\nLiterature or derived: **{fine_percent(lit / summary['parameters'].sum())} of all parameters** (goal: 70%) and "
+        f"**{fine_percent(trusted / distinct)} of the {distinct} parameters in some bundled case's top-{SENSITIVE_TOP} "
         "sensitivity list** (goal: 90%; see Most influential parameters).\n")
     add("\nJudgement parameters (no published figure; each cites the qualitative statement it rests on and has "
         "a wide range), grouped by file and node:\n")
@@ -197,38 +188,38 @@ def build_card(priors: Priors, evaluation=None) -> Card:
     add(f"![Implied intervals and published figures]({FIGURE_DIR}/targets.png)\n")
     rows = [["target", "scenario", "P(query given ...)", "published", "implied", "90% interval", "result", "source"]]
     for r in targets.itertuples():
-        published = _pct(r.published_low) if r.published_low == r.published_high else \
-            f"{_pct(r.published_low)}-{_pct(r.published_high)}"
+        published = fine_percent(r.published_low) if r.published_low == r.published_high else \
+            f"{fine_percent(r.published_low)}-{fine_percent(r.published_high)}"
         rows.append([f"{r.label}{' (direct)' if r.direct else ''}", r.scenario, f"{r.query} given {r.given}",
-                     published, _pct(r.implied), f"{_pct(r.low)}-{_pct(r.high)}",
+                     published, fine_percent(r.implied), f"{fine_percent(r.low)}-{fine_percent(r.high)}",
                      "pass" if r.passed else "**fail**", f"{r.source}: {r.locator}"])
     add(_md(rows))
     failed = targets[~targets["passed"]]
     if len(failed):
         add("\nTargets that fail, and why (the priors were not tuned to make them pass):\n")
         for r in failed.itertuples():
-            add(f"- **{r.label}** ({_pct(r.implied)} implied, published {_pct(r.published_low)}"
-                f"{'' if r.published_low == r.published_high else '-' + _pct(r.published_high)}): "
+            add(f"- **{r.label}** ({fine_percent(r.implied)} implied, published {fine_percent(r.published_low)}"
+                f"{'' if r.published_low == r.published_high else '-' + fine_percent(r.published_high)}): "
                 f"{r.known_failure or 'no reason recorded.'}")
     add("")
     add("## Bundled cases\n")
     top1, top3 = int((ranked["rank"] == 1).sum()), int((ranked["rank"] <= 3).sum())
     add(f"Rank of the reference diagnosis among the modelled conditions (by p_cause) for the {len(ranked)} bundled "
-        f"cases: **top-1 {top1}/{len(ranked)} ({_pct(top1 / len(ranked))}), top-3 {top3}/{len(ranked)} "
-        f"({_pct(top3 / len(ranked))})**.\n")
+        f"cases: **top-1 {top1}/{len(ranked)} ({fine_percent(top1 / len(ranked))}), top-3 {top3}/{len(ranked)} "
+        f"({fine_percent(top3 / len(ranked))})**.\n")
     add(_md([["case", "scenario", "diagnosis", "rank", "p_cause", "leader"],
-             *[[r.case, r.scenario, str(r.diagnosis), str(int(r.rank)), _pct(r.p_cause),
-                f"{r.leader} ({_pct(r.leader_p_cause)})"] for r in ranked.itertuples()]]))
+             *[[r.case, r.scenario, str(r.diagnosis), str(int(r.rank)), fine_percent(r.p_cause),
+                f"{r.leader} ({fine_percent(r.leader_p_cause)})"] for r in ranked.itertuples()]]))
     add("")
     add(section(evaluation, FIGURE_DIR))
     add("## Most influential parameters\n")
     add(f"One-way sensitivity on the {len(bundled)} bundled cases, each in its own scenario: each parameter moved "
         "alone to the ends of its range; swing = change of the leading cause's p_cause. "
         f"{distinct} distinct parameters appear among the {SENSITIVE_TOP} largest swings of some case; "
-        f"**{trusted} of them ({_pct(trusted / distinct)}) are literature or derived** (goal: 90%). The largest "
+        f"**{trusted} of them ({fine_percent(trusted / distinct)}) are literature or derived** (goal: 90%). The largest "
         f"swing of each parameter over the cases, and in how many cases it is among the {SENSITIVE_TOP} largest:\n")
     add(_md([["parameter", "kind", "value [range]", "swing", "case (leader)", "cases"],
-             *[[r.parameter, r.kind, f"{r.value:.3g} [{r.low:.3g}, {r.high:.3g}]", _pct(r.swing),
+             *[[r.parameter, r.kind, f"{r.value:.3g} [{r.low:.3g}, {r.high:.3g}]", fine_percent(r.swing),
                 f"{r.case} ({r.cause})", str(r.cases)] for r in top.itertuples()]]))
     add("")
     add("## Known limitations\n")
@@ -239,7 +230,7 @@ def build_card(priors: Priors, evaluation=None) -> Card:
         "- Relative risks combine multiplicatively; a crude ratio used as a relative risk can count a "
         "confounder twice (the ratio of CKD for gout is now adjusted; others are crude).\n"
         "- Only advanced CKD's production of a calcification depends on the mineral state (phosphate).\n"
-        f"- {kinds and _pct(float(summary.set_index('kind').loc['judgement', 'share']))} of the parameters are "
+        f"- {kinds and fine_percent(float(summary.set_index('kind').loc['judgement', 'share']))} of the parameters are "
         "judgements, mostly cells of the lesion's imaging tables; their ranges are wide and they dominate "
         "the sensitivity of several cases.\n"
         f"- {int((ranked['rank'] > 3).sum())} bundled cases miss the top three (see the table above and the "

@@ -119,9 +119,9 @@ class ParameterSource(Protocol):
     """What :func:`build_tables` asks of a source of parameters: every row and ratio of the
     priors as arrays with a leading axis of ``draws`` parameter sets. The sources are
     :class:`PointValues` (the point estimate), ``uncertainty.ParameterDraws`` (draws from
-    each parameter's uncertainty), ``sensitivity``'s one-at-a-time source (each parameter
-    moved alone to the ends of its range) and the web page's swept source (a sweep's values
-    on the draws axis). A source may cache by the row's identity: the priors are immutable."""
+    each parameter's uncertainty) and ``sensitivity``'s one-at-a-time source (each parameter
+    moved alone to the ends of its range). A source may cache by the row's identity: the
+    priors are immutable."""
 
     draws: int
     strict: bool  # True: a risk pushed above one is an error of the priors; False: capped at one

@@ -22,8 +22,10 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
+from .defaults import NOT_A_DIAGNOSIS
 from .errors import EvidenceError
-from .network import CALCIFICATION, LESION_CAUSE, Network
+from .formatting import percent
+from .network import LESION_CAUSE, Network
 from .vocabulary import ALL_NODES_HINT, check_node
 from .priors import OTHER_CAUSES
 from .yamlio import read_yaml
@@ -131,7 +133,7 @@ def _new_figure(size) -> tuple[Figure, Axes]:
 
 
 def _footnote(figure: Figure) -> None:
-    figure.text(0.995, 0.004, STYLE["footnote"], ha="right", va="bottom", fontsize=STYLE["footnote_size"],
+    figure.text(0.995, 0.004, NOT_A_DIAGNOSIS, ha="right", va="bottom", fontsize=STYLE["footnote_size"],
                 style="italic", color="#555555")
 
 
@@ -376,17 +378,6 @@ def draw_case(walk, ax=None) -> Figure:
 
 
 # --------------------------------------------------------------------------- consultation
-def percent(p: float) -> str:
-    """A probability as a percentage, with small values kept readable."""
-    if p != p:  # NaN
-        return "-"
-    if p == 0:
-        return "0%"
-    if p < 1e-4:
-        return "<0.01%"
-    return f"{100 * p:.1f}%" if p >= 1e-3 else f"{100 * p:.2f}%"
-
-
 def draw_differential(differential: pd.DataFrame, top: int = 10, ax: Axes | None = None,
                       title: str = "What produced the calcification: p_cause with 90% intervals") -> Figure:
     """Bars of p_cause for the ``top`` conditions, coloured by group, with the interval

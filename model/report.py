@@ -27,6 +27,7 @@ from .api import Model  # noqa: E402
 from .consultation import DEFAULT_DRAWS, DEFAULT_SEED, DISCLAIMER, FullConsultation  # noqa: E402
 from .evidence import Case  # noqa: E402
 from .explain import cause_label  # noqa: E402
+from .formatting import percent  # noqa: E402
 from .paths import inside  # noqa: E402
 from .priors import Priors  # noqa: E402
 
@@ -43,10 +44,6 @@ def _png(figure: Figure) -> bytes:
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png", dpi=110, bbox_inches="tight")
     return buffer.getvalue()
-
-
-def _pct(p: float) -> str:
-    return plots.percent(p)
 
 
 def write_report(priors: Priors, case: Case, out: Path | str = "reports", *, scenario: str | None = None,
@@ -93,26 +90,26 @@ def _sections(priors: Priors, case: Case, full: FullConsultation) -> dict:
         for k, v in full.result.evidence.items()]
     differential = [["#", "condition", "group", "p_cause", "90% interval", "p_present", "prior"]]
     for rank, r in enumerate(full.differential.head(10).itertuples(), start=1):
-        differential.append([str(rank), r.label, vocabulary.groups[r.group], _pct(r.p_cause),
-                             f"{_pct(r.low)} - {_pct(r.high)}", _pct(r.p_present), _pct(r.prior_cause)])
+        differential.append([str(rank), r.label, vocabulary.groups[r.group], percent(r.p_cause),
+                             f"{percent(r.low)} - {percent(r.high)}", percent(r.p_present), percent(r.prior_cause)])
     low, high = full.other_interval()
-    differential.append(["", "Other or idiopathic causes", "", _pct(full.result.other_causes["p_cause"]),
-                         f"{_pct(low)} - {_pct(high)}", "", _pct(full.result.other_causes["prior_cause"])])
+    differential.append(["", "Other or idiopathic causes", "", percent(full.result.other_causes["p_cause"]),
+                         f"{percent(low)} - {percent(high)}", "", percent(full.result.other_causes["prior_cause"])])
     groups = [["group", "p_cause", "90% interval", "prior"]] + [
-        [r.label, _pct(r.p_cause), f"{_pct(r.low)} - {_pct(r.high)}", _pct(r.prior_cause)]
+        [r.label, percent(r.p_cause), f"{percent(r.low)} - {percent(r.high)}", percent(r.prior_cause)]
         for r in full.groups.itertuples()]
     leader = full.result.leader
     impact_rows = full.evidence_impact[full.evidence_impact["cause"] == leader].sort_values("decibans", ascending=False)
     impact = [["finding", "likelihood ratio", "decibans", "p_cause without it", "effect"]] + [
-        [f"{r.finding} = {r.state}", f"{r.likelihood_ratio:.3g}", f"{r.decibans:+.1f}", _pct(r.p_without), r.direction]
+        [f"{r.finding} = {r.state}", f"{r.likelihood_ratio:.3g}", f"{r.decibans:+.1f}", percent(r.p_without), r.direction]
         for r in impact_rows.itertuples()]
     tests = [["test", "information gain (bits)", "P(result changes the leader)", "results: probability -> leader's p_cause"]]
     for r in full.next_tests.head(5).itertuples():
-        tests.append([r.finding, f"{r.information_gain:.3f}", _pct(r.p_change_leader),
-                      "; ".join(f"{x['state']} {_pct(x['probability'])} -> {_pct(x['leader_p_cause'])}" for x in r.results)])
+        tests.append([r.finding, f"{r.information_gain:.3f}", percent(r.p_change_leader),
+                      "; ".join(f"{x['state']} {percent(x['probability'])} -> {percent(x['leader_p_cause'])}" for x in r.results)])
     top = full.sensitivity.head(10)
     sensitivity = [["parameter", "kind", "range", "p_cause at low / high end", "source"]] + [
-        [r.parameter, r.kind, f"{r.low:.3g} - {r.high:.3g}", f"{_pct(r.p_at_low)} / {_pct(r.p_at_high)}", r.source]
+        [r.parameter, r.kind, f"{r.low:.3g} - {r.high:.3g}", f"{percent(r.p_at_low)} / {percent(r.p_at_high)}", r.source]
         for r in top.itertuples()]
     keys = list(dict.fromkeys(top["source"]))
     sources = [[key, priors.references[key].citation + (f" doi:{priors.references[key].doi}" if priors.references[key].doi else "")]

@@ -38,13 +38,12 @@ from .defaults import DISCLAIMER, LESSON_NAMES
 from .errors import CalcinosisError, EvidenceError, allowed, suggestion
 from .explain import information_gain
 from .evidence import Case, bundled_cases, load_case
+from .formatting import significant, significant_percent
 from .inference import Inference, engine_for
 from .network import CALCIFICATION, DEFAULT_SCENARIO, LESION_CAUSE, Network
 from .priors import OTHER_CAUSES
 from .vocabulary import ALL_NODES_HINT, check_node, check_states, load_vocabulary
 from .yamlio import read_yaml
-
-SIGNIFICANT = 3  # significant digits of the printed arithmetic
 
 
 # --------------------------------------------------------------------------- engines
@@ -67,36 +66,9 @@ def bundled_case(stem: str) -> Case:
 
 
 # --------------------------------------------------------------------------- formatting
-def number(x: float | None, digits: int = SIGNIFICANT) -> str:
-    """A number with ``digits`` significant digits, in plain notation when readable."""
-    if x is None or (isinstance(x, float) and math.isnan(x)):
-        return "undefined"
-    if math.isinf(x):
-        return "infinite"
-    if x == 0:
-        return "0"
-    magnitude = math.floor(math.log10(abs(x)))
-    if -4 <= magnitude < 6:
-        decimals = max(digits - 1 - magnitude, 0)
-        text = f"{round(x, decimals):.{decimals}f}"
-        # rounding can carry into a new digit (9.996 -> 10.00): keep `digits` significant digits
-        if len(text.replace("-", "").replace(".", "").lstrip("0")) > digits and decimals > 0:
-            text = f"{round(x, decimals - 1):.{decimals - 1}f}"
-        return text
-    return f"{x:.{digits - 1}e}"
-
-
-def percent(p: float | None, digits: int = SIGNIFICANT) -> str:
-    """A probability as a percentage with ``digits`` significant digits (more near 100%)."""
-    if p is None or math.isnan(p):
-        return "undefined"
-    if p >= 1 or p <= 0:
-        return f"{100 * p:.0f}%"
-    complement = 1 - p
-    if complement < p:  # near one: show enough digits for the complement to be visible
-        decimals = max(digits - 1 - math.floor(math.log10(100 * complement)), 1)
-        return f"{100 * p:.{decimals}f}%"
-    return number(100 * p, digits) + "%"
+# number() and percent() are the teaching forms of formatting.significant / significant_percent.
+number = significant
+percent = significant_percent
 
 
 def odds(p: float) -> float:

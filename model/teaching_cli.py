@@ -9,7 +9,6 @@ which ``calcinosis.cli.main`` turns into a one-paragraph message and exit status
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 
 from . import stamp

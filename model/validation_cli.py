@@ -43,7 +43,8 @@ def cmd_validate(args: argparse.Namespace) -> int:
     from rich.markup import escape
     from rich.table import Table
 
-    from .console import console as _console, percent as _percent
+    from .console import console as _console
+    from .formatting import percent as _percent
     view = Table(title=f"Literature targets (implied 90% interval over {args.draws} draws, seed {args.seed})",
                  title_justify="left")
     for column in ("target", "scenario", "published", "implied", "90% interval", "result"):

@@ -32,14 +32,14 @@ import numpy as np
 import pandas as pd
 
 from .engine import CompiledEngine
-from .errors import EvidenceError, ScenarioError, suggestion
+from .errors import EvidenceError, PriorsError, ScenarioError, suggestion
 from .network import CALCIFICATION, LESION_CAUSE
 from .priors import OTHER_CAUSES, Priors
 from .scenarios import WhatIf, apply_settings, build_whatif
 from .uncertainty import ParameterDraws
 from .vocabulary import split_assignment
 
-from .defaults import DEFAULT_SEED, WHATIF_DRAWS as DEFAULT_DRAWS  # noqa: E402,F401
+from .defaults import DEFAULT_SEED, NOT_A_DIAGNOSIS, WHATIF_DRAWS as DEFAULT_DRAWS  # noqa: E402,F401
 PER = 100_000  # P(calcification) is reported per this many people
 TOP_CAUSES = 5
 DRAW_CHUNK = 50  # parameter draws per task
@@ -363,25 +363,32 @@ def compare(priors: Priors, whatifs: Sequence[WhatIf | str], **options) -> Compa
 
 
 # --------------------------------------------------------------------------- sweeps
+PRESENT = "present:"  # prefix of an output that is the presence of a condition, not its share of the causes
+
+
 @dataclass(frozen=True)
 class Output:
-    """A traced output: P(target | calcification, evidence), or P(calcification | evidence)."""
+    """A traced output: P(cause in ``members`` | calcification, evidence), P(``condition``
+    present | calcification, evidence), or P(calcification | evidence)."""
 
     text: str
-    members: tuple[str, ...]  # lesion_cause states summed; empty for P(calcification)
+    members: tuple[str, ...]  # lesion_cause states summed; empty for the other two kinds
     evidence: tuple[tuple[str, str], ...]
+    condition: str | None = None  # set for P(condition present | calcification, evidence)
 
     @property
     def is_calcification(self) -> bool:
-        return not self.members
+        return not self.members and self.condition is None
 
 
 def parse_output(priors: Priors, text: str) -> Output:
     """Parse ``TARGET[|id=state,id=state]``. TARGET is ``p_calcification``, a condition id,
-    ``other_causes``, a group id, ``metabolic`` (both metabolic groups) or several joined by ``+``.
+    ``other_causes``, a group id, ``metabolic`` (both metabolic groups) or several joined by
+    ``+`` (their share of the causes), or ``present:`` and a condition id (the probability
+    that the condition is present, whether or not it caused the calcification).
 
     Examples: ``metabolic|sedimentation_sign=present``, ``chronic_kidney_disease``,
-    ``p_calcification|age_group=older``.
+    ``p_calcification|age_group=older``, ``present:gout|serum_urate=high``.
     """
     vocabulary = priors.vocabulary
     target, _, given = text.partition("|")
@@ -391,6 +398,12 @@ def parse_output(priors: Priors, text: str) -> Output:
         evidence.update(vocabulary.check_evidence({node: state}, f"output {text!r}"))
     groups = _targets(priors)
     names = ["p_calcification", METABOLIC, OTHER_CAUSES, *groups, *vocabulary.conditions]
+    if target.strip().startswith(PRESENT):
+        condition = target.strip()[len(PRESENT):].strip()
+        if condition not in vocabulary.conditions:
+            raise EvidenceError(f"output {text!r}: '{condition}' is not a condition id; '{PRESENT}' takes one "
+                                f"condition.{suggestion(condition, list(vocabulary.conditions))}")
+        return Output(text, (), tuple(_given_calcification(text, evidence).items()), condition)
     members: list[str] = []
     for part in (p.strip() for p in target.split("+")):
         if part == "p_calcification" and target.strip() == part:
@@ -406,23 +419,33 @@ def parse_output(priors: Priors, text: str) -> Output:
         else:
             raise EvidenceError(f"output {text!r}: unknown target '{part}'. Allowed: 'p_calcification', "
                                 f"'{METABOLIC}', group ids, condition ids, '{OTHER_CAUSES}'.{suggestion(part, names)}")
+    return Output(text, tuple(dict.fromkeys(members)), tuple(_given_calcification(text, evidence).items()))
+
+
+def _given_calcification(text: str, evidence: dict[str, str]) -> dict[str, str]:
+    """The evidence of an output read given the calcification (which every such output assumes)."""
     if evidence.get(CALCIFICATION, "present") != "present":
         raise EvidenceError(f"output {text!r}: a cause of the calcification needs soft_tissue_calcification=present.")
-    evidence.pop(CALCIFICATION, None)
-    return Output(text, tuple(dict.fromkeys(members)), tuple(evidence.items()))
+    return {node: state for node, state in evidence.items() if node != CALCIFICATION}
 
 
 def _outputs(engine: CompiledEngine, outputs: Sequence[Output]) -> np.ndarray:
     """Each output per draw: (outputs, draws)."""
     causes = engine.tables.states[LESION_CAUSE]
     result = np.full((len(outputs), engine.draws), np.nan)
-    cause_outputs = [i for i, o in enumerate(outputs) if not o.is_calcification]
+    cause_outputs = [i for i, o in enumerate(outputs) if o.members]
+    presence_outputs = [i for i, o in enumerate(outputs) if o.condition is not None]
     calc_outputs = [i for i, o in enumerate(outputs) if o.is_calcification]
     if cause_outputs:
         rows = [{CALCIFICATION: "present", **dict(outputs[i].evidence)} for i in cause_outputs]
         marginals = engine.query(rows, [LESION_CAUSE]).marginals[LESION_CAUSE]
         for r, i in enumerate(cause_outputs):
             result[i] = marginals[r][:, [causes.index(c) for c in outputs[i].members]].sum(axis=1)
+    for i in presence_outputs:
+        condition = outputs[i].condition
+        row = {CALCIFICATION: "present", **dict(outputs[i].evidence)}
+        marginals = engine.query([row], [condition]).marginals[condition]
+        result[i] = marginals[0][:, engine.tables.states[condition].index("present")]
     if calc_outputs:
         rows = [dict(outputs[i].evidence) for i in calc_outputs]
         marginals = engine.query(rows, [CALCIFICATION]).marginals[CALCIFICATION]
@@ -460,8 +483,19 @@ def sweep(priors: Priors, parameter: str, start: float, stop: float, steps: int,
         raise ScenarioError("sweep: give at least one output (e.g. --output metabolic).")
     base = build_whatif(priors, scenario, sets, do)
     values = np.geomspace(start, stop, steps) if log else np.linspace(start, stop, steps)
-    whatifs = [WhatIf(apply_settings(priors, base.scenario, [f"{parameter}={float(v)!r}"]), base.do,
-                      base.changes + (f"{parameter}={float(v)!r}",)) for v in values]
+    whatifs = []
+    for value in values:
+        change = f"{parameter}={float(value)!r}"
+        try:
+            whatif = WhatIf(apply_settings(priors, base.scenario, [change]), base.do, base.changes + (change,))
+            engine_for_whatif(priors, whatif, seed=seed)  # built now (and kept) so that an impossible value is named
+            whatifs.append(whatif)
+        except (ScenarioError, PriorsError) as error:
+            if not whatifs:
+                raise
+            raise ScenarioError(f"sweep of {parameter}: {float(value):.4g} cannot hold in scenario "
+                                f"'{base.scenario.id}' ({error}); the largest value of this sweep that can is "
+                                f"{float(values[len(whatifs) - 1]):.4g}. Lower the upper end.") from None
     chunks = draw_chunks(draws)
     tasks = [(priors, w, None, seed, 0, None, parsed) for w in whatifs]
     tasks += [(priors, w, draws, seed, a, b, parsed) for w in whatifs for a, b in chunks]
@@ -496,6 +530,6 @@ def sweep_figure(table: pd.DataFrame, title: str | None = None):
     axes.set_ylim(0, None)
     axes.legend(fontsize=8)
     axes.set_title(title or f"Sweep of {parameter} (bands: central interval over parameter draws)", fontsize=10)
-    figure.text(0.01, 0.01, "Teaching and decision support, not a diagnosis.", fontsize=7, style="italic")
+    figure.text(0.01, 0.01, NOT_A_DIAGNOSIS, fontsize=7, style="italic")
     figure.tight_layout(rect=(0, 0.03, 1, 1))
     return figure

@@ -18,13 +18,10 @@ from pathlib import Path
 from . import stamp
 from .errors import ScenarioError
 from .vocabulary import split_assignment
-from .console import console, percent
+from .console import console
+from .formatting import percent
 from .defaults import DEFAULT_SCENARIO, DISCLAIMER
 from .limits import count
-
-
-def _pct(p) -> str:
-    return "-" if p is None else percent(p)
 
 
 def _num(x) -> str:
@@ -75,13 +72,13 @@ def _summary_tables(out: Console, summary, findings: list[str] | None, top_signs
     for column, justify in (("group", "left"), ("p", "right"), ("interval", "right")):
         groups.add_column(column, justify=justify)
     for r in summary.group_mix.itertuples():
-        groups.add_row(r.label, _pct(r.p), f"{_pct(r.low)}-{_pct(r.high)}")
+        groups.add_row(r.label, percent(r.p), f"{percent(r.low)}-{percent(r.high)}")
     out.print(groups)
     mix = Table(title="Case mix by condition: P(cause | calcification)", title_justify="left")
     for column, justify in (("cause", "left"), ("group", "left"), ("p", "right"), ("interval", "right")):
         mix.add_column(column, justify=justify)
     for r in summary.case_mix.head(12).itertuples():
-        mix.add_row(r.label, r.group, _pct(r.p), f"{_pct(r.low)}-{_pct(r.high)}")
+        mix.add_row(r.label, r.group, percent(r.p), f"{percent(r.low)}-{percent(r.high)}")
     out.print(mix)
     signs = summary.signs
     if findings:
@@ -95,9 +92,9 @@ def _summary_tables(out: Console, summary, findings: list[str] | None, top_signs
     for column in ("finding=state", "target", "sens", "spec", "LR+ (interval)", "LR-", "PPV (interval)", "NPV"):
         table.add_column(column, justify="left" if column in ("finding=state", "target") else "right")
     for r in signs.itertuples():
-        table.add_row(f"{r.finding}={r.state}", r.group, _pct(r.sensitivity), _pct(r.specificity),
+        table.add_row(f"{r.finding}={r.state}", r.group, percent(r.sensitivity), percent(r.specificity),
                       f"{_num(r.lr_pos)} ({_num(r.lr_pos_low)}-{_num(r.lr_pos_high)})", _num(r.lr_neg),
-                      f"{_pct(r.ppv)} ({_pct(r.ppv_low)}-{_pct(r.ppv_high)})", _pct(r.npv))
+                      f"{percent(r.ppv)} ({percent(r.ppv_low)}-{percent(r.ppv_high)})", percent(r.npv))
     out.print(table)
 
 
@@ -139,7 +136,7 @@ def cmd_whatif(args: argparse.Namespace) -> int:
             for column in frame.columns:
                 table.add_column(column, justify="right", overflow="fold")
             for identifier, row in frame.iterrows():
-                table.add_row(identifier, *[(f"{100 * v:+.1f} pts" if str(c).startswith("diff") else _pct(v))
+                table.add_row(identifier, *[(f"{100 * v:+.1f} pts" if str(c).startswith("diff") else percent(v))
                                             for c, v in row.items()])
             out.print(table)
         for s in summaries:
@@ -180,7 +177,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     for column in ("value", "output", "p", "interval"):
         view.add_column(column, justify="left" if column == "output" else "right")
     for r in table.itertuples():
-        view.add_row(f"{r.value:.4g}", r.output, _pct(r.p), f"{_pct(r.low)}-{_pct(r.high)}")
+        view.add_row(f"{r.value:.4g}", r.output, percent(r.p), f"{percent(r.low)}-{percent(r.high)}")
     out.print(view)
     for path in (args.figure, args.csv):
         if path:
@@ -242,8 +239,9 @@ def add_commands(sub) -> None:
     sweep.add_argument("--steps", type=count("steps"), default=5, help="2-101 (default 5)")
     sweep.add_argument("--log", action="store_true", help="geometric steps")
     sweep.add_argument("--output", action="append", metavar="TARGET[|ID=STATE,...]",
-                       help="e.g. 'metabolic|sedimentation_sign=present', a group, a condition, p_calcification "
-                            "(repeatable; default metabolic)")
+                       help="e.g. 'metabolic|sedimentation_sign=present', a group, a condition, p_calcification, "
+                            "'present:gout' (the condition present, not its share of the causes) (repeatable; "
+                            "default metabolic)")
     _scenario_options(sweep)
     sweep.add_argument("--draws", type=count("interval_draws"), default=DEFAULT_DRAWS, help="2-10,000")
     sweep.add_argument("--figure", type=Path, help="save the figure (.png or .svg)")

@@ -12,6 +12,17 @@ ROOT = Path(__file__).resolve().parent.parent
 SHARED_VOCABULARY = ROOT.parent / "shared" / "spec" / "vocabulary.yaml"
 
 
+def fast_first(values, keep: int = 1, ids=None, several: bool = False) -> list:
+    """Parameters for ``pytest.mark.parametrize`` of which the first ``keep`` run in the fast
+    tier (``pytest -m "not slow"``) and the rest only in the whole suite, so that the fast tier
+    still runs every such test once. ``several``: each value is a tuple of several arguments."""
+    values = list(values)
+    if ids is None or callable(ids):
+        ids = [ids(v) if callable(ids) else None for v in values]
+    return [pytest.param(*(value if several else (value,)), id=name, marks=() if n < keep else pytest.mark.slow)
+            for n, (value, name) in enumerate(zip(values, ids))]
+
+
 @lru_cache(maxsize=None)
 def network_for(scenario: str = "general_adult"):
     return build_network(load_priors(), scenario)

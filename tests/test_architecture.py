@@ -61,3 +61,31 @@ def test_the_architecture_page_is_what_the_code_draws():
     placed = {m for layer in layers for m in layer}
     for module in tool["module_files"]():
         assert module == "__init__" or module in placed or module.split(".")[0] in placed, module
+
+
+def _shown_strings(code: str) -> list[str]:
+    """The string literals of a module that are not docstrings (docstrings may say anything)."""
+    tree = ast.parse(code)
+    docstrings = {id(node.body[0].value) for node in ast.walk(tree)
+                  if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef))
+                  and node.body and isinstance(node.body[0], ast.Expr) and isinstance(node.body[0].value, ast.Constant)}
+    return [n.value for n in ast.walk(tree) if isinstance(n, ast.Constant) and isinstance(n.value, str)
+            and id(n) not in docstrings]
+
+
+def test_one_disclaimer_and_one_formatter_module():
+    """The disclaimer is written once (defaults) and percentages are formatted in one module."""
+    import re
+
+    from calcinosis.defaults import DISCLAIMER, NOT_A_DIAGNOSIS
+
+    assert DISCLAIMER.startswith(NOT_A_DIAGNOSIS)
+    for path in PACKAGE.rglob("*"):
+        if path.suffix not in (".py", ".yaml", ".js") or path.name == "defaults.py":
+            continue
+        code = path.read_text(encoding="utf-8")
+        shown = _shown_strings(code) if path.suffix == ".py" else [code]
+        assert not any("not a diagnosis" in text for text in shown), path.name
+        if path.suffix == ".py" and path.name != "formatting.py":
+            assert not re.search(r"^def _?(pct|percent)\(", code, re.MULTILINE), path.name
+    assert NOT_A_DIAGNOSIS in (PACKAGE / "web" / "static" / "index.html").read_text(encoding="utf-8")

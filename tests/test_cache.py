@@ -79,3 +79,26 @@ def test_a_consultation_does_not_import_pgmpy_or_scipy():
             "print(sorted(k for k in ('pgmpy', 'scipy', 'matplotlib', 'sklearn') if k in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_a_plan_is_compiled_once_then_read_from_the_cache(folders, monkeypatch):
+    from calcinosis import engine
+    from calcinosis.network import build_tables
+
+    priors, cache = folders
+    tables = build_tables(load_priors(priors), "general_adult")
+    evidence = [{"serum_phosphate": "high", "soft_tissue_calcification": "present"}]
+    monkeypatch.setattr(engine, "_PLANS", {})  # a new process: nothing planned in memory
+    first = engine.CompiledEngine(tables).query(evidence, ["lesion_cause"]).marginals["lesion_cause"]
+    assert len(list(cache.glob("plan-*.pickle"))) == 1
+
+    compile_plan = engine.CompiledEngine._compile
+    monkeypatch.setattr(engine, "_PLANS", {})
+    monkeypatch.setattr(engine.CompiledEngine, "_compile", lambda *args: pytest.fail("planned again"))
+    again = engine.CompiledEngine(tables).query(evidence, ["lesion_cause"]).marginals["lesion_cause"]
+    assert (again == first).all()
+
+    # Another pattern of observed nodes is another plan, compiled and stored.
+    monkeypatch.setattr(engine.CompiledEngine, "_compile", compile_plan)
+    engine.CompiledEngine(tables).query([{"serum_calcium": "high"}], ["lesion_cause"])
+    assert len(list(cache.glob("plan-*.pickle"))) == 2

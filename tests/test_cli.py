@@ -10,7 +10,7 @@ import pytest
 from calcinosis.cli import main
 from calcinosis.vocabulary import load_vocabulary
 
-from .conftest import ROOT
+from .conftest import ROOT, fast_first
 
 FIG1 = ROOT / "evidence_examples" / "paparo2011_fig01_gluteal_tumoral_calcinosis.yaml"
 
@@ -80,6 +80,7 @@ def test_priors_listing_counts_kinds(capsys):
     assert summary["literature_or_derived_share"] == pytest.approx(share)
 
 
+@pytest.mark.slow
 def test_sensitive_parameters_provenance_share(priors):
     """The share among the parameters a case hinges on counts each parameter once, by its kind."""
     from calcinosis.evidence import bundled_cases, load_case
@@ -133,7 +134,7 @@ def test_impossible_evidence_names_the_conflicting_findings(tmp_path, capsys):
     assert "--scenario paediatric" in err
 
 
-@pytest.mark.parametrize("command", [[sys.executable, "-m", "calcinosis"], ["calcinosis"]])
+@pytest.mark.parametrize("command", fast_first([[sys.executable, "-m", "calcinosis"], ["calcinosis"]], keep=0))
 def test_module_and_console_script_are_the_same_program(command):
     if command[0] == "calcinosis":
         script = shutil.which("calcinosis") or str(ROOT / ".venv" / "bin" / "calcinosis")

@@ -56,6 +56,7 @@ def test_cohorts_are_seeded_and_errors_are_clear(priors):
         simulate(priors, "general_adult", 10, condition_on={"serum_calcum": "high"})
 
 
+@pytest.mark.slow
 def test_a_million_patients_in_seconds(priors):
     import time
 
@@ -65,6 +66,7 @@ def test_a_million_patients_in_seconds(priors):
     assert time.perf_counter() - start < 60
 
 
+@pytest.mark.slow
 def test_dask_cluster_gives_the_same_results(priors):
     from dask.distributed import Client, LocalCluster
 

@@ -19,7 +19,7 @@ from calcinosis.report import write_report
 from calcinosis.sensitivity import one_way
 from calcinosis.uncertainty import posterior_intervals
 
-from .conftest import ROOT, inference_for
+from .conftest import ROOT, fast_first, inference_for
 
 FIG1 = ROOT / "evidence_examples" / "paparo2011_fig01_gluteal_tumoral_calcinosis.yaml"
 FIG4 = ROOT / "evidence_examples" / "paparo2011_fig04_ssc_thumb_pulp.yaml"
@@ -58,6 +58,7 @@ def test_intervals_shrink_when_the_ranges_are_narrowed(priors):
 
 
 # ----------------------------------------------------------------------------- impact
+@pytest.mark.slow
 def test_evidence_impact_matches_reference_inference(priors):
     """p_with and p_without come from the engine's batch; they must equal pgmpy's
     posteriors with and without each finding, and the likelihood ratio must equal the
@@ -134,6 +135,7 @@ def test_information_gain_matches_reference_by_hand(priors):
     assert lesson["information_bits"] == pytest.approx(expected, abs=1e-9)
 
 
+@pytest.mark.slow
 @settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(seed=st.integers(0, 10**6))
 def test_information_gain_is_never_negative(seed):
@@ -180,7 +182,7 @@ def test_consult_json_has_intervals_impact_and_next_tests(capsys):
 
 
 # ----------------------------------------------------------------------------- report
-@pytest.mark.parametrize("path", bundled_cases(), ids=[p.stem for p in bundled_cases()])
+@pytest.mark.parametrize("path", fast_first(bundled_cases(), keep=1, ids=[p.stem for p in bundled_cases()]))
 def test_report_for_every_bundled_case(path, tmp_path, priors):
     case = load_case(path)
     report = write_report(priors, case, tmp_path, draws=100, seed=1)

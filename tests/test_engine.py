@@ -9,13 +9,13 @@ from calcinosis import CompiledEngine, ParameterDraws, build_tables, load_case, 
 from calcinosis.evidence import bundled_cases
 from calcinosis.network import LESION_CAUSE
 
-from .conftest import inference_for
+from .conftest import fast_first, inference_for
 
 CASES = bundled_cases()
 TOLERANCE = 1e-9
 
 
-@pytest.mark.parametrize("path", CASES, ids=[p.stem for p in CASES])
+@pytest.mark.parametrize("path", fast_first(CASES, keep=3, ids=[p.stem for p in CASES]))
 def test_bundled_case_matches_pgmpy(path):
     case = load_case(path)
     scenario = case.scenario or "general_adult"
@@ -46,6 +46,7 @@ def test_random_evidence_batches_match_pgmpy(pattern, seed):
     _batch_matches_pgmpy(pattern, seed)
 
 
+@pytest.mark.slow
 @settings(max_examples=4, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(pattern=pattern_strategy(), seed=st.integers(0, 2**31 - 1))
 def test_a_few_random_evidence_batches_match_pgmpy(pattern, seed):

@@ -8,7 +8,7 @@ from calcinosis import load_priors
 from calcinosis.cli import main
 from calcinosis.exchange import export_network, safe_state
 
-from .conftest import inference_for
+from .conftest import fast_first, inference_for
 
 
 @pytest.fixture(scope="module")
@@ -16,7 +16,7 @@ def priors():
     return load_priors()
 
 
-@pytest.mark.parametrize("fmt", ["bif", "xmlbif", "xdsl", "uai"])
+@pytest.mark.parametrize("fmt", fast_first(["bif", "xmlbif", "xdsl", "uai"]))
 def test_round_trip_same_posteriors(priors, tmp_path, fmt):
     result = export_network(priors, fmt, tmp_path / f"calcinosis.{fmt}")
     assert result.cases_checked >= 30

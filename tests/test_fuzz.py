@@ -53,6 +53,7 @@ def _finite_json(text: str):
 
 
 # ------------------------------------------------------------------ the Python API
+@pytest.mark.slow
 @fuzz(120)
 @given(evidence=evidence)
 def test_fuzzed_api_consult(model, evidence):
@@ -133,6 +134,7 @@ routes = st.sampled_from(["/api/differential", "/api/consult", "/api/walkthrough
                           "/api/sweep", "/api/upload"])
 
 
+@pytest.mark.slow
 @fuzz(150)
 @given(route=routes, body=bodies)
 def test_fuzzed_web_endpoints(client, route, body):

@@ -182,16 +182,11 @@ def test_probability_of_evidence(engine, priors):
 
 
 def test_every_parameter_source_follows_the_declared_protocol(priors):
-    """Point values, draws, one-at-a-time sensitivity and the page's sweep all declare what
-    build_tables needs (network.ParameterSource)."""
-    import numpy as np
-
+    """Point values, draws and one-at-a-time sensitivity all declare what build_tables needs
+    (network.ParameterSource)."""
     from calcinosis.network import ParameterSource, PointValues
     from calcinosis.sensitivity import OneAtATime
     from calcinosis.uncertainty import ParameterDraws
-    from calcinosis.web.service import _SweptSource
 
-    draws = ParameterDraws(priors, 4, 1)
-    swept = _SweptSource(draws, priors.conditions["gout"].occurrence, np.array([0.01, 0.02]))
-    for source in (PointValues(), draws, swept, OneAtATime([])):
+    for source in (PointValues(), ParameterDraws(priors, 4, 1), OneAtATime([])):
         assert isinstance(source, ParameterSource), type(source).__name__

@@ -10,7 +10,7 @@ from matplotlib.figure import Figure  # noqa: E402
 from calcinosis import plots, teaching  # noqa: E402
 from calcinosis.cli import main  # noqa: E402
 
-from .conftest import ROOT, inference_for  # noqa: E402
+from .conftest import ROOT, fast_first, inference_for  # noqa: E402
 
 FIG9 = ROOT / "evidence_examples" / "paparo2011_fig09_calcified_tophus_peroneal_ckd.yaml"
 
@@ -40,10 +40,10 @@ def test_draw_functions_return_figures_and_accept_an_axis():
     assert len(bars) == 5 and bars["p_cause"].is_monotonic_decreasing
 
 
-@pytest.mark.parametrize("argv", [
+@pytest.mark.parametrize("argv", fast_first([
     ["network"], ["neighbourhood", "serum_calcium"], ["neighbourhood", "produces__gout"],
     ["case", str(FIG9)], ["case", str(FIG9), "--kind", "lr"],
-])
+], keep=2))
 @pytest.mark.parametrize("suffix", [".png", ".svg"])
 def test_plot_commands_write_non_empty_images(argv, suffix, tmp_path, capsys):
     out = tmp_path / f"figure{suffix}"

@@ -9,6 +9,8 @@ from calcinosis import __version__, load_priors
 from calcinosis.cli import main
 from calcinosis.evidence import bundled_cases
 
+from .conftest import fast_first
+
 CASE = str(next(p for p in bundled_cases() if "fig09" in p.name))
 
 
@@ -20,13 +22,13 @@ def _twice(argv, capsys):
     return outputs
 
 
-@pytest.mark.parametrize("argv", [
-    ["consult", CASE, "--json", "--draws", "50", "--seed", "5"],
+@pytest.mark.parametrize("argv", fast_first([
     ["nodes", "--json", "--scenario", "dialysis_unit"],
+    ["consult", CASE, "--json", "--draws", "50", "--seed", "5"],
     ["priors", "--json"],
     ["cases", "--json"],
     ["validate", "--json"],  # the default 1000 draws: with fewer, a target at the edge of its interval can flip
-])
+], keep=2))
 def test_json_is_byte_identical_and_stamped(capsys, argv):
     first, second = _twice(argv, capsys)
     assert first == second
@@ -48,14 +50,14 @@ def test_export_metadata_is_byte_identical(tmp_path, capsys):
     assert meta["scenario"] == "general_population" and meta["version"] == __version__
 
 
-@pytest.mark.parametrize("argv, scenario", [
-    (["whatif", "--scenario", "dialysis_unit", "--json"], "dialysis_unit"),
+@pytest.mark.parametrize("argv, scenario", fast_first([
+    (["lesson", "base-rates", "--json"], None),
     (["sweep", "prevalence.gout", "--from", "0.01", "--to", "0.05", "--steps", "2", "--draws", "4", "--json"],
      "general_population"),
+    (["whatif", "--scenario", "dialysis_unit", "--json"], "dialysis_unit"),
     (["teach", CASE, "--json"], None),
-    (["lesson", "base-rates", "--json"], None),
     (["corpus", "--json"], None),
-])
+], keep=2, several=True))
 def test_every_json_output_carries_the_stamp(capsys, argv, scenario):
     """The what-if, teaching and corpus commands name the model behind their numbers too."""
     assert main(argv) == 0

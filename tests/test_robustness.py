@@ -19,6 +19,8 @@ from calcinosis.vocabulary import load_vocabulary
 
 from .tried import TRIED
 
+from .conftest import fast_first
+
 VOCABULARY = load_vocabulary()
 NODES = sorted(VOCABULARY.nodes)
 PRIORS_DIR = Path(__file__).resolve().parent.parent / "priors"
@@ -185,7 +187,7 @@ PRIORS_MUTATIONS = {
 }
 
 
-@pytest.mark.parametrize("name", sorted(PRIORS_MUTATIONS))
+@pytest.mark.parametrize("name", fast_first(sorted(PRIORS_MUTATIONS), keep=3))
 def test_broken_priors(tmp_path, monkeypatch, capsys, name):
     folder = tmp_path / "priors"
     shutil.copytree(PRIORS_DIR, folder)
@@ -238,10 +240,10 @@ def test_draws_beyond_the_memory_budget_are_refused_up_front(monkeypatch, priors
 
 
 # ------------------------------------------------------------------ file names
-@pytest.mark.parametrize("case_id", [
+@pytest.mark.parametrize("case_id", fast_first([
     "/etc/passwd_report", "../../../escape", "..", "a/../../b", "fig\u2215slash", "fig\uff0fwide", "CON", "nul",
     "x" * 500, "ünïcødé", "",
-])
+], keep=2))
 def test_no_report_is_written_outside_its_folder(tmp_path, capsys, case_id):
     from calcinosis.paths import file_stem
 
@@ -306,12 +308,12 @@ def _strict_json_of(argv, capsys, tmp_path=None) -> dict:
     return json.loads(out)
 
 
-@pytest.mark.parametrize("argv", [
+@pytest.mark.parametrize("argv", fast_first([
     ["nodes", "--json"], ["priors", "--json"], ["cases", "--json"], ["corpus", "--json"],
     ["whatif", "--scenario", "dialysis_unit", "--draws", "4", "--json"],
     ["sweep", "prevalence.gout", "--from", "0", "--to", "0.05", "--steps", "3", "--draws", "4", "--json"],
     ["lesson", "explaining-away", "--json"], ["lesson", "test-value", "--json"],
-], ids=lambda argv: " ".join(argv[:2]))
+], keep=3, ids=lambda argv: " ".join(argv[:2])))
 def test_every_command_json_is_strict(capsys, argv):
     """Every listing, and a sweep from an occurrence of 0, parse strictly."""
     _strict_json_of(argv, capsys)

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from calcinosis.cli import build_parser
+from calcinosis.cli import build_parser, main
 from calcinosis.errors import CalcinosisError, ScenarioError
 from calcinosis.web import service
 from calcinosis.web.app import STATIC
@@ -57,8 +57,23 @@ def test_sweep_passes_through_the_stated_occurrence_exactly():
 
 
 def test_sweep_refuses_an_occurrence_the_relative_risks_cannot_hold():
-    with pytest.raises(ScenarioError, match="Lower the upper end"):
+    with pytest.raises(ScenarioError, match="the largest value of this sweep that can is 0.07071. Lower the upper end"):
         service.sweep("general_adult", "gout", 0.01, 0.5, 3, "gout", "p_cause", {})
+
+
+@pytest.mark.parametrize("measure", ["p_cause", "p_present"])
+def test_the_page_and_the_command_line_give_the_same_sweep(measure, capsys):
+    evidence = {"lesion_site": "hand_digits"}
+    page = service.sweep("dialysis_unit", "gout", 0.05, 0.3, 3, "gout", measure, evidence)
+    output = ("present:" if measure == "p_present" else "") + "gout|lesion_site=hand_digits"
+    assert main(["sweep", "prevalence.gout", "--from", "0.05", "--to", "0.3", "--steps", "3", "--log",
+                 "--scenario", "dialysis_unit", "--output", output, "--draws", str(service.SWEEP_DRAWS),
+                 "--json"]) == 0
+    rows = json.loads(capsys.readouterr().out)["rows"]
+    assert page["values"] == pytest.approx([r["value"] for r in rows], rel=1e-12)
+    for key, column in (("point", "p"), ("low", "low"), ("high", "high")):
+        assert page[key] == pytest.approx([r[column] for r in rows], abs=1e-12), key
+    assert page["point"] == sorted(page["point"]) and page["point"][-1] > page["point"][0]
 
 
 def test_case_mix_moves_with_the_population():

@@ -182,6 +182,8 @@ def test_sweep_traces_outputs_with_bands(priors):
     assert (metabolic["low"] <= metabolic["high"]).all()
     with pytest.raises(EvidenceError, match="Did you mean 'dystrophic'"):
         parse_output(priors, "dystrophc|sedimentation_sign=present")
+    with pytest.raises(EvidenceError, match="Did you mean 'gout'"):
+        parse_output(priors, "present:gut")
 
 
 def test_whatif_cli_json_and_errors(tmp_path, capsys):

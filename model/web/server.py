@@ -13,6 +13,7 @@ import threading
 import time
 from contextlib import contextmanager
 
+from ..defaults import NOT_A_DIAGNOSIS
 from ..extras import require
 
 LOCAL = "127.0.0.1"
@@ -33,7 +34,7 @@ def serve(host: str = LOCAL, port: int = DEFAULT_PORT) -> None:
     from .app import create_app
 
     print(f"calcinosis: the page is at http://{host}:{port}/  (Ctrl+C stops it). "
-          "Decision support and teaching only: not a diagnosis.", flush=True)
+          f"{NOT_A_DIAGNOSIS}", flush=True)
     uvicorn.run(create_app(), host=host, port=port, log_level="warning")
 
 

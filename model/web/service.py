@@ -10,9 +10,8 @@ Every answer of the page comes from here, so that it can be tested without a bro
 * :func:`consultation_report`: the HTML report of ``report.write_report``, in a temporary folder;
 * :func:`walkthrough_steps`, :func:`lesson_data`, :func:`network_diagram`: the teaching view;
 * :func:`case_mix` and :func:`sweep`: the what-if view. A sweep varies the occurrence of one
-  condition in a scenario: the scenario is copied with that occurrence stated, and a parameter
-  source puts the swept values on the draws axis of the tables (each value repeated over the
-  same parameter draws), so that one compiled engine evaluates the whole sweep and its band.
+  condition in a scenario through the command line's own sweep (:func:`whatif.sweep` of
+  ``prevalence.CONDITION``), so the page and ``calcinosis sweep`` give the same numbers.
 
 Computations hold one lock: the engines and their caches are shared and not thread-safe.
 """
@@ -29,15 +28,14 @@ import numpy as np
 from .. import __version__
 from ..api import Model, bundled_model
 from ..consultation import DEFAULT_DRAWS, DEFAULT_SEED, DISCLAIMER
-from ..engine import CompiledEngine
-from ..errors import CalcinosisError, EvidenceError, PriorsError, ScenarioError, allowed, suggestion
+from ..errors import CalcinosisError, EvidenceError, ScenarioError, allowed, suggestion
 from ..evidence import Case, bundled_cases, case_from_mapping
 from ..explain import evidence_impact
 from ..inference import require_calcification
-from ..network import CALCIFICATION, LESION_CAUSE, PointValues, build_tables, get_scenario
+from ..network import CALCIFICATION, get_scenario
 from ..paths import file_stem
 from ..priors import OTHER_CAUSES, Priors, row_interval
-from ..uncertainty import ParameterDraws
+from ..whatif import PRESENT, sweep as whatif_sweep
 from ..yamlio import parse_yaml
 
 # Parameter draws of the intervals while the user clicks: about 0.3 s instead of about 2 s
@@ -285,34 +283,12 @@ def _check_condition(condition: str) -> None:
                             f"{suggestion(condition, conditions)}")
 
 
-class _SweptSource:
-    """A parameter source with the swept occurrence on the draws axis: value i of the sweep is
-    paired with every draw of ``base`` (the same draws for every value)."""
-
-    def __init__(self, base, row, values: np.ndarray):
-        self.base, self.row, self.values = base, row, values
-        self.per_value = base.draws
-        self.draws = base.draws * len(values)
-        self.strict = base.strict
-
-    def _tile(self, array) -> np.ndarray:
-        return np.tile(np.broadcast_to(np.asarray(array, dtype=float), (self.per_value,)), len(self.values))
-
-    def probabilities(self, row):
-        if row is self.row:
-            present = np.repeat(self.values, self.per_value)
-            return {"present": present, "absent": 1.0 - present}
-        return {state: self._tile(v) for state, v in self.base.probabilities(row).items()}
-
-    def ratio(self, ratio):
-        return self._tile(self.base.ratio(ratio))
-
-
 def sweep(scenario: str | None, condition: str, low: float, high: float, points: int, target: str,
           measure: str, raw_evidence) -> dict:
     """``measure`` (p_cause or p_present) of ``target`` as the occurrence of ``condition`` in
     the scenario's population goes from ``low`` to ``high`` (log-spaced), with the point
-    estimate and the central credible interval over parameter draws at each value."""
+    estimate and the central credible interval over parameter draws at each value: the
+    command line's ``calcinosis sweep prevalence.CONDITION --log`` (:func:`whatif.sweep`)."""
     p = priors()
     _check_condition(condition)
     if target != OTHER_CAUSES:
@@ -327,52 +303,18 @@ def sweep(scenario: str | None, condition: str, low: float, high: float, points:
                             f"present); got low={low!r}, high={high!r}.")
     evidence = _evidence(raw_evidence)
     evidence.setdefault(CALCIFICATION, "present")
+    if evidence[CALCIFICATION] != "present":
+        raise EvidenceError("evidence: a sweep of the causes needs soft_tissue_calcification=present.")
     base = get_scenario(p, scenario)
-    values = np.geomspace(low, high, points)
-    reference = base.occurrence.get(condition) or p.conditions[condition].occurrence
-    row = reference.model_copy(update={"given": {}, "probabilities": {"present": float(values[0])},
-                                       "interval": None, "concentration": None})
-    swept = base.model_copy(update={"id": f"{base.id}+sweep", "occurrence": {**base.occurrence, condition: row}})
-    tail = (1 - p.settings.credible_mass) / 2
+    given = ",".join(f"{node}={state}" for node, state in evidence.items() if node != CALCIFICATION)
+    output = (PRESENT if measure == "p_present" else "") + target + (f"|{given}" if given else "")
     with LOCK:
-        try:
-            point = _sweep_query(p, swept, _SweptSource(PointValues(), row, values), condition, target, measure,
-                                 evidence)[:, 0]
-        except PriorsError:
-            raise _infeasible(p, swept, row, values, condition) from None
-        drawn = _sweep_query(p, swept, _SweptSource(ParameterDraws(p, SWEEP_DRAWS, DEFAULT_SEED), row, values),
-                             condition, target, measure, evidence)
-    band_low, band_high = np.nanquantile(drawn, [tail, 1 - tail], axis=1)
+        table = whatif_sweep(p, f"prevalence.{condition}", low, high, points, outputs=[output], scenario=base,
+                             draws=SWEEP_DRAWS, seed=DEFAULT_SEED, log=True)
     return {"scenario": base.id, "condition": condition, "target": target, "measure": measure,
-            "values": values.tolist(), "point": point.tolist(), "low": band_low.tolist(), "high": band_high.tolist(),
-            "draws": SWEEP_DRAWS, "credible_mass": p.settings.credible_mass, "evidence": evidence}
-
-
-def _infeasible(p: Priors, swept, row, values: np.ndarray, condition: str) -> ScenarioError:
-    """The error of a sweep whose upper values cannot hold with the relative risks of the priors."""
-    feasible = []
-    for value in values:
-        try:
-            build_tables(p, swept, _SweptSource(PointValues(), row, np.array([value])))
-            feasible.append(float(value))
-        except PriorsError:
-            break
-    limit = f"the largest value of this sweep that can is {feasible[-1]:.4g}" if feasible else \
-        "none of the values of this sweep can"
-    return ScenarioError(f"sweep of {condition}: an occurrence as high as {float(values[-1]):.4g} cannot hold in "
-                         f"scenario '{swept.id.split('+')[0]}' with the relative risks of the priors (baseline x "
-                         f"relative risks would exceed one for some patients); {limit}. Lower the upper end.")
-
-
-def _sweep_query(p: Priors, scenario, source: _SweptSource, condition: str, target: str, measure: str,
-                 evidence: dict) -> np.ndarray:
-    """(values, draws per value) array of the measure; NaN where the evidence is impossible."""
-    tables = build_tables(p, scenario, source)
-    engine = CompiledEngine(tables)
-    node = LESION_CAUSE if measure == "p_cause" else target
-    marginals = engine.query([evidence], [node]).marginals[node][0]  # (draws, states)
-    state = tables.states[node].index(target if measure == "p_cause" else "present")
-    return np.asarray(marginals[:, state], dtype=float).reshape(len(source.values), source.per_value)
+            "values": table["value"].tolist(), "point": table["p"].tolist(), "low": table["low"].tolist(),
+            "high": table["high"].tolist(), "draws": SWEEP_DRAWS, "credible_mass": p.settings.credible_mass,
+            "evidence": evidence}
 
 
 __all__ = ["CalcinosisError", "INTERACTIVE_DRAWS", "page_metadata", "bundled_case", "case_from_upload",

@@ -4,6 +4,8 @@ import itertools
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from calcinosis import canonical
 
@@ -30,6 +32,32 @@ def test_noisy_max_full_table_matches_enumeration():
     ]
     table = canonical.noisy_max_table(STATES, DOMINANCE, leak, parents)[0]
     for combo in itertools.product(range(2), repeat=3):
+        pushes = [rows.get(states[i]) for (_, states, rows), i in zip(parents, combo)]
+        np.testing.assert_allclose(table[(slice(None), *combo)], brute_force_noisy_max(leak, pushes), atol=1e-12)
+    np.testing.assert_allclose(table.sum(axis=0), 1.0, atol=1e-12)
+
+
+@st.composite
+def _push(draw, allowed=("low", "high")):
+    """A push: probabilities of some non-default states, summing to at most one."""
+    chosen = draw(st.lists(st.sampled_from(allowed), unique=True, max_size=len(allowed)))
+    weights = [draw(st.floats(0.0, 1.0)) for _ in chosen]
+    scale = max(1.0, sum(weights))
+    return {state: w / scale for state, w in zip(chosen, weights)}
+
+
+@settings(max_examples=60, deadline=None)
+@given(leak=_push(), data=st.data())
+def test_noisy_max_with_random_parameters_matches_enumeration(leak, data):
+    """Any leak and any pushes (one or two parents, two or three states each) give the table
+    of the generative story: independent pushes, the most dominant one wins."""
+    parents = []
+    for name in ("a", "b")[: data.draw(st.integers(1, 2))]:
+        states = ["s0", "s1", "s2"][: data.draw(st.integers(2, 3))]
+        rows = {state: data.draw(_push()) for state in states[1:]}
+        parents.append((name, states, rows))
+    table = canonical.noisy_max_table(STATES, DOMINANCE, leak, parents)[0]
+    for combo in itertools.product(*(range(len(states)) for _, states, _ in parents)):
         pushes = [rows.get(states[i]) for (_, states, rows), i in zip(parents, combo)]
         np.testing.assert_allclose(table[(slice(None), *combo)], brute_force_noisy_max(leak, pushes), atol=1e-12)
     np.testing.assert_allclose(table.sum(axis=0), 1.0, atol=1e-12)

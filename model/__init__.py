@@ -14,16 +14,16 @@ from .errors import CalcinosisError, EvidenceError, ImpossibleEvidenceError, Pri
 # The rest is imported on first use (PEP 562), so that `calcinosis --help` and a script that
 # needs only the errors or the vocabulary do not pay for the numerical stack.
 _LAZY = {
-    "Vocabulary": "vocabulary", "load_vocabulary": "vocabulary",  # ids and states of the public nodes
-    "Priors": "priors", "load_priors": "priors",  # every number with its source, validated
-    "Network": "network", "build_network": "network", "Tables": "network", "build_tables": "network",
-    "Case": "evidence", "load_case": "evidence",  # case files
-    "ParameterDraws": "uncertainty",  # random draws of every parameter
-    "CompiledEngine": "engine",  # compiled junction tree, batched over evidence and draws
-    "CompiledInference": "inference", "Consultation": "inference", "ExactInference": "inference",
-    "engine_for": "inference",  # p_cause, p_present
-    "WhatIf": "scenarios", "build_whatif": "scenarios",  # populations and interventions
-    "Model": "api",  # the one entry point: everything built from the priors
+    "Vocabulary": "data.vocabulary", "load_vocabulary": "data.vocabulary",  # ids and states of the public nodes
+    "Priors": "data.priors", "load_priors": "data.priors",  # every number with its source, validated
+    "Network": "network.assembly", "build_network": "network.assembly", "Tables": "network.assembly", "build_tables": "network.assembly",
+    "Case": "data.evidence", "load_case": "data.evidence",  # case files
+    "ParameterDraws": "analyses.uncertainty",  # random draws of every parameter
+    "CompiledEngine": "inference.engine",  # compiled junction tree, batched over evidence and draws
+    "CompiledInference": "inference.posteriors", "Consultation": "inference.posteriors", "ExactInference": "inference.posteriors",
+    "engine_for": "inference.posteriors",  # p_cause, p_present
+    "WhatIf": "network.scenarios", "build_whatif": "network.scenarios",  # populations and interventions
+    "Model": "analyses.api",  # the one entry point: everything built from the priors
 }
 
 

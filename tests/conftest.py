@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from calcinosis import build_network, load_priors
-from calcinosis.inference import engine_for
+from calcinosis.inference.posteriors import engine_for
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED_VOCABULARY = ROOT.parent / "shared" / "spec" / "vocabulary.yaml"

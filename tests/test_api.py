@@ -11,9 +11,9 @@ import pandas as pd
 import pytest
 
 import calcinosis
-from calcinosis.cli import main
+from calcinosis.interfaces.cli import main
 from calcinosis.errors import EvidenceError, ImpossibleEvidenceError, PriorsError, ScenarioError
-from calcinosis.extras import MissingExtraError, require
+from calcinosis.foundation.extras import MissingExtraError, require
 
 ROOT = Path(__file__).resolve().parent.parent
 CASE = "paparo2011_fig01_gluteal_tumoral_calcinosis"
@@ -89,7 +89,7 @@ def test_networks_are_shared_between_populations_and_bounded(model):
     other = model.for_scenario("paediatric")
     assert other.network is model.for_scenario("paediatric").network
     assert model.network is model.for_scenario("dialysis_unit").network
-    assert len(model._built) <= calcinosis.api.NETWORKS_KEPT
+    assert len(model._built) <= calcinosis.analyses.api.NETWORKS_KEPT
 
 
 def test_a_missing_extra_names_what_to_install(monkeypatch):
@@ -119,7 +119,7 @@ def test_a_bundled_case_is_named_from_any_folder(tmp_path, monkeypatch, capsys):
 def test_the_docstring_examples_run():
     import doctest
 
-    result = doctest.testmod(calcinosis.api, optionflags=doctest.ELLIPSIS)
+    result = doctest.testmod(calcinosis.analyses.api, optionflags=doctest.ELLIPSIS)
     assert result.failed == 0 and result.attempted >= 6
 
 
@@ -140,7 +140,7 @@ def test_the_wheel_installs_and_consults_outside_the_repository(tmp_path):
     payload = json.loads(done.stdout)
     assert payload["differential"][0]["id"] == "primary_tumoral_calcinosis"
     assert "site-packages" in subprocess.run(
-        [str(venv / "bin" / "python"), "-c", "import calcinosis.resources as r; print(r.priors_dir())"],
+        [str(venv / "bin" / "python"), "-c", "import calcinosis.foundation.resources as r; print(r.priors_dir())"],
         capture_output=True, text=True, cwd=tmp_path, env=env, check=True).stdout
 
 
@@ -183,7 +183,7 @@ def test_fuzz_the_python_api_never_leaks_an_internal_error(model):
 
 def test_the_command_line_describes_itself_without_the_numerical_stack():
     """`calcinosis --help` stays instant: building the parser imports neither pgmpy, numpy nor pandas."""
-    code = ("import sys, calcinosis.cli as c; c.build_parser().format_help(); "
+    code = ("import sys, calcinosis.interfaces.cli as c; c.build_parser().format_help(); "
             "print(sorted(m for m in ('pgmpy', 'numpy', 'pandas', 'scipy', 'matplotlib') if m in sys.modules))")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120)
     assert done.stdout.strip() == "[]"

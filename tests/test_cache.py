@@ -82,8 +82,8 @@ def test_a_consultation_does_not_import_pgmpy_or_scipy():
 
 
 def test_a_plan_is_compiled_once_then_read_from_the_cache(folders, monkeypatch):
-    from calcinosis import engine
-    from calcinosis.network import build_tables
+    from calcinosis.inference import engine
+    from calcinosis.network.assembly import build_tables
 
     priors, cache = folders
     tables = build_tables(load_priors(priors), "general_adult")

@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from calcinosis import canonical
+from calcinosis.network import canonical
 
 STATES = ["low", "normal", "high"]
 DOMINANCE = ["normal", "low", "high"]

@@ -8,7 +8,7 @@ the README; it is a strict expected failure, so a case that starts passing must 
 import pytest
 
 from calcinosis import load_case
-from calcinosis.evidence import bundled_cases
+from calcinosis.data.evidence import bundled_cases
 
 from .conftest import inference_for
 

@@ -7,8 +7,8 @@ import sys
 
 import pytest
 
-from calcinosis.cli import main
-from calcinosis.vocabulary import load_vocabulary
+from calcinosis.interfaces.cli import main
+from calcinosis.data.vocabulary import load_vocabulary
 
 from .conftest import ROOT, fast_first
 
@@ -83,8 +83,8 @@ def test_priors_listing_counts_kinds(capsys):
 @pytest.mark.slow
 def test_sensitive_parameters_provenance_share(priors):
     """The share among the parameters a case hinges on counts each parameter once, by its kind."""
-    from calcinosis.evidence import bundled_cases, load_case
-    from calcinosis.sensitivity import top_parameters, trusted_share
+    from calcinosis.data.evidence import bundled_cases, load_case
+    from calcinosis.analyses.sensitivity import top_parameters, trusted_share
 
     case = load_case(bundled_cases()[0], priors.vocabulary)
     top = top_parameters(priors, [case, case], top=10)

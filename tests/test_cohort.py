@@ -5,11 +5,11 @@ import pandas as pd
 import pytest
 
 from calcinosis import CompiledEngine, build_tables
-from calcinosis.cli import main
-from calcinosis.cohort import simulate
+from calcinosis.interfaces.cli import main
+from calcinosis.analyses.cohort import simulate
 from calcinosis.errors import EvidenceError, ImpossibleEvidenceError
-from calcinosis.network import CALCIFICATION, LESION_CAUSE
-from calcinosis.whatif import sweep
+from calcinosis.network.assembly import CALCIFICATION, LESION_CAUSE
+from calcinosis.analyses.whatif import sweep
 
 
 @pytest.fixture(scope="module")

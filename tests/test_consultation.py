@@ -11,13 +11,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from calcinosis import load_case, load_priors
-from calcinosis.cli import main
-from calcinosis.evidence import bundled_cases
-from calcinosis.explain import evidence_impact, next_tests
-from calcinosis.network import LESION_CAUSE
-from calcinosis.report import write_report
-from calcinosis.sensitivity import one_way
-from calcinosis.uncertainty import posterior_intervals
+from calcinosis.interfaces.cli import main
+from calcinosis.data.evidence import bundled_cases
+from calcinosis.analyses.explain import evidence_impact, next_tests
+from calcinosis.network.assembly import LESION_CAUSE
+from calcinosis.interfaces.report import write_report
+from calcinosis.analyses.sensitivity import one_way
+from calcinosis.analyses.uncertainty import posterior_intervals
 
 from .conftest import ROOT, fast_first, inference_for
 
@@ -128,7 +128,7 @@ def test_information_gain_matches_reference_by_hand(priors):
     assert table["information_gain"] == pytest.approx(expected, abs=1e-9)
     assert [r["probability"] for r in table["results"]] == pytest.approx(list(p_result[p_result > 0]), abs=1e-9)
     # the lesson on the value of a test gives the same information, by the same function
-    from calcinosis.teaching import value_of_test
+    from calcinosis.analyses.teaching import value_of_test
 
     context = {k: v for k, v in case.evidence.items() if k != finding}
     lesson = value_of_test(finding, context, case.diagnosis, inference_for())

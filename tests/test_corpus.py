@@ -9,12 +9,12 @@ import pytest
 import yaml
 
 from calcinosis import EvidenceError, PriorsError, load_priors
-from calcinosis.cli import main
-from calcinosis.corpus import corpus_dir, load_corpus
-from calcinosis.evaluation import (brier, calibration_table, evaluate, expected_calibration_error, log_loss, ranks,
+from calcinosis.interfaces.cli import main
+from calcinosis.data.corpus import corpus_dir, load_corpus
+from calcinosis.analyses.evaluation import (brier, calibration_table, evaluate, expected_calibration_error, log_loss, ranks,
                                    summarise)
-from calcinosis.learning import count_corpus
-from calcinosis.priors import with_counts
+from calcinosis.analyses.learning import count_corpus
+from calcinosis.data.priors import with_counts
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -74,8 +74,8 @@ def test_corpus_command_lists_every_condition_and_other_causes(capsys, corpus):
 
 def test_a_case_of_a_cause_outside_the_conditions_names_it(tmp_path):
     from calcinosis.errors import EvidenceError
-    from calcinosis.evidence import case_from_mapping
-    from calcinosis.vocabulary import load_vocabulary
+    from calcinosis.data.evidence import case_from_mapping
+    from calcinosis.data.vocabulary import load_vocabulary
 
     vocabulary = load_vocabulary()
     case = {"id": "x_1", "title": "calcified haematoma", "source": "a report", "evidence": {"local_pain": "present"},
@@ -258,7 +258,7 @@ def evaluation(priors, corpus):
 
 @pytest.mark.slow
 def test_the_committed_evaluation_report_is_what_the_command_writes(evaluation):
-    from calcinosis.evaluation_report import section
+    from calcinosis.interfaces.evaluation_report import section
 
     committed = (ROOT / "reports" / "evaluation" / "report.md").read_text(encoding="utf-8")
     assert section(evaluation, ".").split("\n", 1)[1] in committed, \
@@ -292,7 +292,7 @@ def test_an_injury_years_before_the_lesion_is_not_coded_as_recent_trauma(corpus)
 def test_no_published_series_of_the_priors_is_a_corpus_publication(priors, corpus):
     """A series counted in lesion.yaml must not be a corpus publication, or its cases
     would be scored by a model that saw them."""
-    from calcinosis.corpus import locators
+    from calcinosis.data.corpus import locators
 
     seen = set().union(*(locators(c) for c in corpus.cases)) | {c.publication for c in corpus.cases}
     sources = {s.source for rows in priors.judgement_lesion_signs.values() for row in rows.values()

@@ -6,8 +6,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from calcinosis import CompiledEngine, ParameterDraws, build_tables, load_case, load_priors
-from calcinosis.evidence import bundled_cases
-from calcinosis.network import LESION_CAUSE
+from calcinosis.data.evidence import bundled_cases
+from calcinosis.network.assembly import LESION_CAUSE
 
 from .conftest import fast_first, inference_for
 
@@ -99,7 +99,7 @@ def test_plans_are_cached_and_small():
 
 @pytest.mark.slow
 def test_bench_reports_every_figure_in_one_run(capsys):
-    from calcinosis.cli import main
+    from calcinosis.interfaces.cli import main
     import json
 
     assert main(["bench", "--json", "--queries", "2"]) == 0

@@ -5,8 +5,8 @@ import json
 import pytest
 
 from calcinosis import load_priors
-from calcinosis.cli import main
-from calcinosis.exchange import export_network, safe_state
+from calcinosis.interfaces.cli import main
+from calcinosis.inference.exchange import export_network, safe_state
 
 from .conftest import fast_first, inference_for
 

@@ -14,9 +14,9 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from calcinosis import Model
-from calcinosis.cli import main
+from calcinosis.interfaces.cli import main
 from calcinosis.errors import CalcinosisError
-from calcinosis.vocabulary import load_vocabulary
+from calcinosis.data.vocabulary import load_vocabulary
 
 from .tried import TRIED
 
@@ -118,7 +118,7 @@ def test_fuzzed_counts(capsys, option, value):
 def client():
     from fastapi.testclient import TestClient
 
-    from calcinosis.web.app import create_app
+    from calcinosis.interfaces.web.app import create_app
 
     return TestClient(create_app(report_draws=4))
 
@@ -201,7 +201,7 @@ def test_fuzzed_draws_stay_within_the_memory_budget(model, monkeypatch, evidence
 def test_fuzzed_case_ids_become_file_names_inside_the_folder(tmp_path_factory, case_id):
     """Every id a case file can carry becomes, through the one sanitiser, a single short
     folder name inside the output folder."""
-    from calcinosis.paths import file_stem
+    from calcinosis.foundation.paths import file_stem
 
     TRIED["case ids as file names"] += 1
     out = tmp_path_factory.getbasetemp() / "reports"

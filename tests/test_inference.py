@@ -8,7 +8,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from calcinosis import EvidenceError, ImpossibleEvidenceError
-from calcinosis.network import LESION_CAUSE
+from calcinosis.network.assembly import LESION_CAUSE
 
 ADULT = {"age_group": "middle_aged", "sex": "female"}
 
@@ -184,9 +184,9 @@ def test_probability_of_evidence(engine, priors):
 def test_every_parameter_source_follows_the_declared_protocol(priors):
     """Point values, draws and one-at-a-time sensitivity all declare what build_tables needs
     (network.ParameterSource)."""
-    from calcinosis.network import ParameterSource, PointValues
-    from calcinosis.sensitivity import OneAtATime
-    from calcinosis.uncertainty import ParameterDraws
+    from calcinosis.network.assembly import ParameterSource, PointValues
+    from calcinosis.analyses.sensitivity import OneAtATime
+    from calcinosis.analyses.uncertainty import ParameterDraws
 
     for source in (PointValues(), ParameterDraws(priors, 4, 1), OneAtATime([])):
         assert isinstance(source, ParameterSource), type(source).__name__

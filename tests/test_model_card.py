@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from calcinosis import __version__, load_priors
-from calcinosis.modelcard import build_card
+from calcinosis.interfaces.modelcard import build_card
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -7,8 +7,9 @@ matplotlib.use("Agg")
 import pytest  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
-from calcinosis import plots, teaching  # noqa: E402
-from calcinosis.cli import main  # noqa: E402
+from calcinosis.interfaces import plots
+from calcinosis.analyses import teaching# noqa: E402
+from calcinosis.interfaces.cli import main  # noqa: E402
 
 from .conftest import ROOT, fast_first, inference_for  # noqa: E402
 
@@ -63,6 +64,7 @@ def test_plot_errors(tmp_path, capsys):
 def test_every_group_has_a_colour_in_the_style_file():
     """The figures' colours are data (style.yaml); a group of the vocabulary without a colour
     would be drawn grey."""
-    from calcinosis import load_vocabulary, plots
+    from calcinosis import load_vocabulary
+    from calcinosis.interfaces import plots
 
     assert set(load_vocabulary().groups) <= set(plots.STYLE["group_colours"])

@@ -158,8 +158,8 @@ def test_attribution_order_changes_speed_not_answers(priors):
     and the default order compiles to cliques several times smaller."""
     import dataclasses
 
-    from calcinosis.engine import CompiledEngine
-    from calcinosis.network import LESION_CAUSE, build_tables
+    from calcinosis.inference.engine import CompiledEngine
+    from calcinosis.network.assembly import LESION_CAUSE, build_tables
 
     plain = dataclasses.replace(priors, settings=priors.settings.model_copy(update={"attribution_order": ()}))
     evidence = [{"soft_tissue_calcification": "present"},

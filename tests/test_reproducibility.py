@@ -6,8 +6,8 @@ import json
 import pytest
 
 from calcinosis import __version__, load_priors
-from calcinosis.cli import main
-from calcinosis.evidence import bundled_cases
+from calcinosis.interfaces.cli import main
+from calcinosis.data.evidence import bundled_cases
 
 from .conftest import fast_first
 

@@ -12,10 +12,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from calcinosis import load_priors
-from calcinosis.cli import main
+from calcinosis.interfaces.cli import main
 from calcinosis.errors import CalcinosisError, EvidenceError, ImpossibleEvidenceError
-from calcinosis.evidence import bundled_cases, load_case, parse_assignments
-from calcinosis.vocabulary import load_vocabulary
+from calcinosis.data.evidence import bundled_cases, load_case, parse_assignments
+from calcinosis.data.vocabulary import load_vocabulary
 
 from .tried import TRIED
 
@@ -229,7 +229,7 @@ def test_counts_outside_their_range_are_refused(capsys, argv, fragment):
 
 
 def test_draws_beyond_the_memory_budget_are_refused_up_front(monkeypatch, priors):
-    from calcinosis.uncertainty import posterior_intervals
+    from calcinosis.analyses.uncertainty import posterior_intervals
 
     monkeypatch.setenv("CALCINOSIS_MEMORY_BUDGET_MB", "50")
     with pytest.raises(EvidenceError, match=r"above the memory budget of 50 MB; use at most \d+ draws"):
@@ -245,7 +245,7 @@ def test_draws_beyond_the_memory_budget_are_refused_up_front(monkeypatch, priors
     "x" * 500, "ünïcødé", "",
 ], keep=2))
 def test_no_report_is_written_outside_its_folder(tmp_path, capsys, case_id):
-    from calcinosis.paths import file_stem
+    from calcinosis.foundation.paths import file_stem
 
     out = tmp_path / "out"
     case = tmp_path / "case.yaml"
@@ -258,7 +258,7 @@ def test_no_report_is_written_outside_its_folder(tmp_path, capsys, case_id):
 
 
 def test_a_consultation_without_a_calcification_is_refused_alike_on_the_command_line_and_the_page(tmp_path, capsys):
-    from calcinosis.web import service
+    from calcinosis.interfaces.web import service
 
     case = tmp_path / "case.yaml"
     case.write_text("id: x\ntitle: t\nsource: s\nevidence: {soft_tissue_calcification: absent, sex: male}\n")

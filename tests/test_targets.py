@@ -6,9 +6,9 @@ import pytest
 
 from calcinosis import load_priors
 from calcinosis.errors import PriorsError
-from calcinosis.network import get_scenario
-from calcinosis.targets import load_targets, validate_targets
-from calcinosis.uncertainty import _draws_engine
+from calcinosis.network.assembly import get_scenario
+from calcinosis.analyses.targets import load_targets, validate_targets
+from calcinosis.analyses.uncertainty import _draws_engine
 
 _PRIORS = load_priors()
 _TARGETS = load_targets(_PRIORS)

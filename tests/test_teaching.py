@@ -7,8 +7,9 @@ from pathlib import Path
 import networkx as nx
 import pytest
 
-from calcinosis import load_case, teaching
-from calcinosis.cli import main
+from calcinosis import load_case
+from calcinosis.analyses import teaching
+from calcinosis.interfaces.cli import main
 
 from .conftest import ROOT, inference_for
 

@@ -4,7 +4,7 @@ import pytest
 import yaml
 
 from calcinosis import EvidenceError, load_vocabulary
-from calcinosis.vocabulary import CONDITION_STATES
+from calcinosis.data.vocabulary import CONDITION_STATES
 
 from .conftest import ROOT, SHARED_VOCABULARY
 

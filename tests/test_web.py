@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from calcinosis.cli import build_parser, main
+from calcinosis.interfaces.cli import build_parser, main
 from calcinosis.errors import CalcinosisError, ScenarioError
-from calcinosis.web import service
-from calcinosis.web.app import STATIC
+from calcinosis.interfaces.web import service
+from calcinosis.interfaces.web.app import STATIC
 
 FIG01 = "paparo2011_fig01_gluteal_tumoral_calcinosis"
 
@@ -99,7 +99,7 @@ def test_serve_listens_on_this_machine_by_default():
 # --------------------------------------------------------------------------- HTTP
 @pytest.fixture(scope="module")
 def server():
-    from calcinosis.web.server import running_server
+    from calcinosis.interfaces.web.server import running_server
 
     with running_server(report_draws=50) as url:
         yield url
@@ -133,7 +133,7 @@ def test_report_names_only_safe_files(server):
     body = json.dumps({"evidence": {"sex": "male"}, "case": {"id": "../../escape", "title": "T"}}).encode()
     status, headers, html = _post(server + "/api/report", body)
     assert status == 200
-    # The one sanitiser of calcinosis.paths: the id keeps only its safe characters.
+    # The one sanitiser of calcinosis.foundation.paths: the id keeps only its safe characters.
     assert 'filename="calcinosis_report_escape.html"' in headers["Content-Disposition"]
     assert b"not a diagnosis" in html
     assert not list(Path(".").glob("escape*")) and not (Path("..") / "escape").exists()
@@ -141,7 +141,7 @@ def test_report_names_only_safe_files(server):
 
 # --------------------------------------------------------------------------- the page in chromium
 def _chromium_or_skip():
-    from calcinosis.web.screenshots import chromium_path
+    from calcinosis.interfaces.web.screenshots import chromium_path
 
     try:
         import playwright  # noqa: F401
@@ -162,7 +162,7 @@ def test_the_page_in_a_real_browser(server, tmp_path):
     _chromium_or_skip()
     from playwright.sync_api import sync_playwright
 
-    from calcinosis.web.screenshots import WAIT_MS, launch_chromium, load_case, wait_ready
+    from calcinosis.interfaces.web.screenshots import WAIT_MS, launch_chromium, load_case, wait_ready
 
     with sync_playwright() as playwright:
         context, profile = launch_chromium(playwright)

@@ -8,12 +8,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from calcinosis import CompiledEngine, ScenarioError, build_tables
-from calcinosis.cli import main
+from calcinosis.interfaces.cli import main
 from calcinosis.errors import EvidenceError
-from calcinosis.network import CALCIFICATION, LESION_CAUSE
-from calcinosis.scenarios import build_whatif, intervene
-from calcinosis.uncertainty import ParameterDraws
-from calcinosis.whatif import compare, engine_for_whatif, parse_output, summarize, sweep
+from calcinosis.network.assembly import CALCIFICATION, LESION_CAUSE
+from calcinosis.network.scenarios import build_whatif, intervene
+from calcinosis.analyses.uncertainty import ParameterDraws
+from calcinosis.analyses.whatif import compare, engine_for_whatif, parse_output, summarize, sweep
 
 DRAWS = 20
 
@@ -196,8 +196,8 @@ def test_draws_do_not_depend_on_order_or_chunking(priors):
 def test_the_page_and_the_command_line_give_the_same_case_mix_interval(priors):
     """One draws mechanism: the web page's case mix and `calcinosis whatif` agree for the
     same scenario, draws and seed."""
-    from calcinosis.defaults import DEFAULT_SEED
-    from calcinosis.web import service
+    from calcinosis.foundation.defaults import DEFAULT_SEED
+    from calcinosis.interfaces.web import service
 
     page = {c["id"]: c for c in service.case_mix(["dialysis_unit"])["scenarios"][0]["causes"]}
     command_line = summarize(priors, "dialysis_unit", draws=service.INTERACTIVE_DRAWS, seed=DEFAULT_SEED)

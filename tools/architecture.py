@@ -82,7 +82,8 @@ def page() -> str:
         for module in layer:
             layer_of[module] = index
             layer_of.update({m: index for m in files if m.startswith(module + ".")})
-    unplaced = sorted(m for m in files if m not in layer_of and m != "__init__")
+    packages = sorted(path.parent.name for path in PACKAGE.glob("*/__init__.py"))
+    unplaced = sorted(m for m in files if m not in layer_of and m != "__init__" and m not in packages)
     if unplaced:
         raise SystemExit(f"modules outside every layer of the import contract: {', '.join(unplaced)}")
     between: Counter = Counter()
@@ -97,6 +98,13 @@ def page() -> str:
         "script's output). `lint-imports` checks the contract: a module imports only from its own",
         "layer or the layers below. The choices behind the design are in",
         "[decisions.md](decisions.md).",
+        "",
+        "## Packages",
+        "",
+        "| package | owns |",
+        "|---|---|",
+        *(f"| `{ROOT_PACKAGE}.{name}` | {first_sentence(PACKAGE / name / '__init__.py')} |" for name in packages),
+        f"| `{ROOT_PACKAGE}.errors` | {first_sentence(PACKAGE / 'errors.py')} |",
         "",
         "## Layers and the imports between them",
         "",

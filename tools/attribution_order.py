@@ -18,8 +18,8 @@ import dataclasses
 import time
 
 from calcinosis import load_priors
-from calcinosis.engine import CompiledEngine
-from calcinosis.network import LESION_CAUSE, build_tables
+from calcinosis.inference.engine import CompiledEngine
+from calcinosis.network.assembly import LESION_CAUSE, build_tables
 
 
 def cost(priors, order: list[str], scenario: str) -> tuple[int, int]:

@@ -16,11 +16,13 @@ from .errors import CalcinosisError, EvidenceError, ImpossibleEvidenceError, Pri
 _LAZY = {
     "Vocabulary": "data.vocabulary", "load_vocabulary": "data.vocabulary",  # ids and states of the public nodes
     "Priors": "data.priors", "load_priors": "data.priors",  # every number with its source, validated
-    "Network": "network.assembly", "build_network": "network.assembly", "Tables": "network.assembly", "build_tables": "network.assembly",
+    "Network": "network.assembly", "build_network": "network.assembly",  # tables and the pgmpy network
+    "Tables": "network.assembly", "build_tables": "network.assembly",
     "Case": "data.evidence", "load_case": "data.evidence",  # case files
     "ParameterDraws": "analyses.uncertainty",  # random draws of every parameter
     "CompiledEngine": "inference.engine",  # compiled junction tree, batched over evidence and draws
-    "CompiledInference": "inference.posteriors", "Consultation": "inference.posteriors", "ExactInference": "inference.posteriors",
+    "CompiledInference": "inference.posteriors", "Consultation": "inference.posteriors",
+    "ExactInference": "inference.posteriors",
     "engine_for": "inference.posteriors",  # p_cause, p_present
     "WhatIf": "network.scenarios", "build_whatif": "network.scenarios",  # populations and interventions
     "Model": "analyses.api",  # the one entry point: everything built from the priors

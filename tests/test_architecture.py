@@ -103,3 +103,16 @@ def test_one_disclaimer_and_one_formatter_module():
         if path.suffix == ".py" and path.name != "formatting.py":
             assert not re.search(r"^def _?(pct|percent)\(", code, re.MULTILINE), path.name
     assert NOT_A_DIAGNOSIS in (PACKAGE / "interfaces" / "web" / "static" / "index.html").read_text(encoding="utf-8")
+
+
+def test_pgmpy_is_behind_one_adapter():
+    """Only ``network.pgmpy_adapter`` imports pgmpy (at any depth of a function); the rest of
+    the package asks the adapter, so a change of pgmpy's API is mended in one module."""
+    importers = set()
+    for path in PACKAGE.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = ([a.name for a in node.names] if isinstance(node, ast.Import)
+                     else [node.module or ""] if isinstance(node, ast.ImportFrom) and node.level == 0 else [])
+            if any(name == "pgmpy" or name.startswith("pgmpy.") for name in names):
+                importers.add(path.relative_to(PACKAGE).as_posix())
+    assert importers == {"network/pgmpy_adapter.py"}

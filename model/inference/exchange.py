@@ -21,40 +21,39 @@ child) changing fastest, and its reader does not parse exponents; the tables are
 written here in the format's order, at full precision, under pgmpy's preamble, and read back
 by :func:`read_uai`.
 
-Every written file is read back (pgmpy's readers; :func:`read_uai` for UAI) and the
-posteriors of ``lesion_cause`` and of every condition on every bundled case are compared
-with the original network's (compiled engine on both sides): ``max_abs_difference``.
+Every written file is read back (pgmpy's readers; pyAgrum's for NET when it is installed;
+:func:`read_uai` for UAI) and the posteriors of ``lesion_cause`` and of every condition on
+every bundled case are compared with the original network's (compiled engine on both
+sides): ``max_abs_difference``.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import random
 import re
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-
-with warnings.catch_warnings():
-    warnings.simplefilter("ignore", FutureWarning)
-    from pgmpy.factors.discrete import TabularCPD
-    from pgmpy.models import DiscreteBayesianNetwork
-    from pgmpy.readwrite import (BIFReader, BIFWriter, NETReader, NETWriter, UAIWriter, XDSLReader, XDSLWriter,
-                                 XMLBIFReader, XMLBIFWriter)
 
 from .engine import CompiledEngine
 from ..errors import CalcinosisError, allowed
 from ..foundation.defaults import EXCHANGE_FORMATS
 from ..network.assembly import CALCIFICATION, LESION_CAUSE, Tables, build_tables, get_scenario
+from ..network.pgmpy_adapter import bayesian_network, exchange_classes
 from ..data.priors import Priors
 
-FORMATS = {"bif": (BIFWriter, BIFReader), "xmlbif": (XMLBIFWriter, XMLBIFReader),
-           "xdsl": (XDSLWriter, XDSLReader), "net": (NETWriter, NETReader), "uai": (UAIWriter, None)}
 TOOLS = {"bif": "pgmpy, pyAgrum, R bnlearn", "xmlbif": "pgmpy, Weka, JavaBayes, pyAgrum",
          "xdsl": "GeNIe/SMILE, pgmpy, pyAgrum", "net": "Hugin, SamIam, GeNIe (import), Netica (import), pgmpy",
          "uai": "UAI inference solvers (toulbar2, merlin, ...)"}
-assert tuple(FORMATS) == EXCHANGE_FORMATS  # the command line lists them without importing pgmpy
+FORMATS = EXCHANGE_FORMATS
+assert tuple(TOOLS) == FORMATS
+if TYPE_CHECKING:
+    from ..network.pgmpy_adapter import DiscreteBayesianNetwork
+
 _IDENTIFIER = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
 
 
@@ -66,7 +65,7 @@ class ExportError(CalcinosisError):
 class Export:
     """What was written: the file, its format, the scenario, the state-name mapping
     (original -> written, per node, only where they differ), the variable order (UAI) and
-    the read-back check."""
+    the read-back check (cases, largest difference, the reader that read the file)."""
 
     path: Path
     format: str
@@ -75,6 +74,7 @@ class Export:
     variables: list[str] | None
     cases_checked: int
     max_abs_difference: float | None
+    reader: str | None
 
 
 def safe_state(state: str) -> str:
@@ -86,7 +86,7 @@ def safe_state(state: str) -> str:
     return name if name[:1].isalpha() else "s_" + name
 
 
-def _renamed(tables: Tables) -> tuple[DiscreteBayesianNetwork, dict[str, dict[str, str]]]:
+def _renamed(tables: Tables) -> tuple["DiscreteBayesianNetwork", dict[str, dict[str, str]]]:
     mapping: dict[str, dict[str, str]] = {}
     for node, states in tables.states.items():
         if not _IDENTIFIER.fullmatch(node):
@@ -97,16 +97,8 @@ def _renamed(tables: Tables) -> tuple[DiscreteBayesianNetwork, dict[str, dict[st
         if new != list(states):
             mapping[node] = {s: n for s, n in zip(states, new) if s != n}
     names = {n: [mapping.get(n, {}).get(s, s) for s in states] for n, states in tables.states.items()}
-    model = DiscreteBayesianNetwork([(p, n) for n, ps in tables.parents.items() for p in ps])
-    model.add_nodes_from(tables.parents)
-    cpds = []
-    for node, parents in tables.parents.items():
-        card = len(names[node])
-        cpds.append(TabularCPD(node, card, tables.arrays[node][0].reshape(card, -1),
-                               evidence=parents or None, evidence_card=[len(names[p]) for p in parents] or None,
-                               state_names={node: names[node], **{p: names[p] for p in parents}}))
-    model.add_cpds(*cpds)
-    return model, mapping
+    first = {node: a[0] for node, a in tables.arrays.items()}
+    return bayesian_network(tables.parents, names, first, check=False), mapping
 
 
 def export_network(priors: Priors, fmt: str, out: Path | str, scenario: str | None = None,
@@ -121,7 +113,7 @@ def export_network(priors: Priors, fmt: str, out: Path | str, scenario: str | No
     out = Path(out)
     if out.is_dir():
         raise ExportError(f"{out}: is a folder; give a file name, e.g. {out / ('calcinosis.' + fmt)}.")
-    writer = FORMATS[fmt][0]
+    writer = exchange_classes(fmt)[0]
     variables = None
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -135,17 +127,16 @@ def export_network(priors: Priors, fmt: str, out: Path | str, scenario: str | No
                 writer(model).write(str(out))
             finally:
                 random.setstate(state)
-    result = Export(out, fmt, scenario_obj.id, mapping, variables, 0, None)
+    result = Export(out, fmt, scenario_obj.id, mapping, variables, 0, None, None)
     if check:
-        written = {n: [safe_state(s) for s in states] for n, states in tables.states.items()}
-        back = read_back(out, fmt, variables, written)
-        result.cases_checked, result.max_abs_difference = compare_posteriors(priors, tables, back, mapping)
+        back, result.reader = read_back(out, fmt, tables, mapping, variables)
+        result.cases_checked, result.max_abs_difference = compare_posteriors(priors, tables, back)
     return result
 
 
 # --------------------------------------------------------------------------- UAI
-def _write_uai(model: DiscreteBayesianNetwork, out: Path) -> list[str]:
-    writer = UAIWriter(model)
+def _write_uai(model: "DiscreteBayesianNetwork", out: Path) -> list[str]:
+    writer = exchange_classes("uai")[0](model)
     order = [name for name, _ in sorted(writer.domain.items(), key=lambda x: (x[1], x[0]))]
     preamble = str(writer).split("\n\n")[0].rstrip("\n")  # pgmpy's variables, cardinalities and scopes
     blocks = []
@@ -158,7 +149,7 @@ def _write_uai(model: DiscreteBayesianNetwork, out: Path) -> list[str]:
     return order
 
 
-def read_uai(path: Path | str, variables: list[str], states: dict[str, list[str]]) -> DiscreteBayesianNetwork:
+def read_uai(path: Path | str, variables: list[str], states: dict[str, list[str]]) -> "DiscreteBayesianNetwork":
     """Read a BAYES UAI file (values with the last variable of each scope fastest), naming
     variable i ``variables[i]`` with the states of ``states``."""
     tokens = Path(path).read_text(encoding="utf-8").split()
@@ -172,57 +163,68 @@ def read_uai(path: Path | str, variables: list[str], states: dict[str, list[str]
     for _ in range(functions):
         size = int(tokens[pos]); pos += 1
         scopes.append([int(t) for t in tokens[pos:pos + size]]); pos += size
-    model = DiscreteBayesianNetwork([(variables[p], variables[s[-1]]) for s in scopes for p in s[:-1]])
-    model.add_nodes_from(variables)
-    cpds = []
+    parents, tables = {}, {}
     for scope in scopes:
         count = int(tokens[pos]); pos += 1
         values = np.array([float(t) for t in tokens[pos:pos + count]]); pos += count
-        shape = [cards[i] for i in scope]
-        table = np.moveaxis(values.reshape(shape), -1, 0)  # child first, as pgmpy wants
-        child, parents = variables[scope[-1]], [variables[i] for i in scope[:-1]]
-        cpds.append(TabularCPD(child, cards[scope[-1]], table.reshape(cards[scope[-1]], -1),
-                               evidence=parents or None, evidence_card=[cards[i] for i in scope[:-1]] or None,
-                               state_names={v: states[v] for v in [child, *parents]}))
-    model.add_cpds(*cpds)
-    return model
+        child = variables[scope[-1]]
+        parents[child] = [variables[i] for i in scope[:-1]]
+        tables[child] = np.moveaxis(values.reshape([cards[i] for i in scope]), -1, 0)  # child first
+    ordered = {v: parents[v] for v in variables}
+    return bayesian_network(ordered, states, tables, check=False)
 
 
 # --------------------------------------------------------------------------- read back and compare
-def read_back(path: Path, fmt: str, variables: list[str] | None = None,
-              states: dict[str, list[str]] | None = None) -> DiscreteBayesianNetwork:
-    """The written file read back into a pgmpy model."""
+def read_back(path: Path, fmt: str, like: Tables, mapping: dict[str, dict[str, str]],
+              variables: list[str] | None = None) -> tuple[Tables, str]:
+    """The written file read back as tables in the names and parent order of ``like``, and
+    the reader that read it.
+
+    Hugin NET is read with pyAgrum when it is installed (``[bench]``): pgmpy's NET reader
+    takes over ten minutes on this network, pyAgrum's a fraction of a second, and a reader
+    of another tool is the stronger check that the file opens elsewhere.
+    """
+    written = {n: [mapping.get(n, {}).get(s, s) for s in states] for n, states in like.states.items()}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
+        if fmt == "net" and importlib.util.find_spec("pyagrum") is not None:
+            import pyagrum
+
+            bn = pyagrum.loadBN(str(path))
+            # pyAgrum's arrays have one axis per variable of the table, in reverse order of `names`.
+            tables = {node: (list(bn.cpt(node).names)[::-1], bn.cpt(node).toarray()) for node in like.parents}
+            labels = {node: [str(s) for s in bn.variable(node).labels()] for node in like.states}
+            return _reordered(tables, labels, like, written), f"pyAgrum {pyagrum.__version__}"
         if fmt == "uai":
-            if states is None:
-                raise ExportError("reading UAI needs the state names of the metadata.")
-            return read_uai(path, variables, states)
-        return FORMATS[fmt][1](str(path)).get_model()
+            model = read_uai(path, variables, written)
+        else:
+            model = exchange_classes(fmt)[1](str(path)).get_model()
+    tables = {}
+    for node in like.parents:
+        cpd = model.get_cpds(node)
+        tables[node] = (list(cpd.variables), cpd.get_values().reshape(cpd.cardinality))
+    labels = {node: [str(s) for s in model.get_cpds(node).state_names[node]] for node in like.states}
+    return _reordered(tables, labels, like, written), "pgmpy"
 
 
-def tables_of(model: DiscreteBayesianNetwork, like: Tables, mapping: dict[str, dict[str, str]]) -> Tables:
-    """Tables of a read-back model in the original state names and parent order of ``like``."""
+def _reordered(read: dict[str, tuple[list[str], np.ndarray]], labels: dict[str, list[str]], like: Tables,
+               written: dict[str, list[str]]) -> Tables:
+    """Tables read from a file (node -> (variable of each axis, values); the state labels of
+    each node) put in the axis order and state order of ``like``."""
     arrays = {}
     for node, parents in like.parents.items():
-        cpd = model.get_cpds(node)
-        written = {n: [mapping.get(n, {}).get(s, s) for s in like.states[n]] for n in [node, *parents]}
-        order = [cpd.variables.index(v) for v in [node, *parents]]
-        values = np.transpose(cpd.get_values().reshape(cpd.cardinality), order)
+        axes, values = read[node]
+        values = np.transpose(values, [axes.index(v) for v in [node, *parents]])
         for axis, variable in enumerate([node, *parents]):
-            names = [str(s) for s in cpd.state_names[variable]]
-            index = [names.index(s) for s in written[variable]]
-            values = np.take(values, index, axis=axis)
+            values = np.take(values, [labels[variable].index(s) for s in written[variable]], axis=axis)
         arrays[node] = values[None].astype(float)
     return Tables(like.states, like.parents, arrays, like.info, 1, like.scenario)
 
 
-def compare_posteriors(priors: Priors, original: Tables, model: DiscreteBayesianNetwork,
-                       mapping: dict[str, dict[str, str]]) -> tuple[int, float]:
+def compare_posteriors(priors: Priors, original: Tables, back: Tables) -> tuple[int, float]:
     """(cases compared, largest absolute difference of any posterior or P(evidence))."""
     from ..data.evidence import bundled_cases, load_case
 
-    back = tables_of(model, original, mapping)
     rows = []
     for path in bundled_cases():
         evidence = dict(load_case(path, priors.vocabulary).evidence)
@@ -236,9 +238,3 @@ def compare_posteriors(priors: Priors, original: Tables, model: DiscreteBayesian
     for t in targets:
         worst = max(worst, float(np.max(np.abs(a.marginals[t][possible] - b.marginals[t][possible]))))
     return len(rows), worst
-
-
-def state_names(priors: Priors, scenario: str | None = None) -> dict[str, list[str]]:
-    """Written state names of every node (for reading a UAI file back)."""
-    tables = build_tables(priors, get_scenario(priors, scenario))
-    return {n: [safe_state(s) for s in states] for n, states in tables.states.items()}

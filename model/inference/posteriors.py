@@ -30,6 +30,7 @@ from ..foundation.defaults import ENGINE_NAMES
 from .engine import CompiledEngine
 from ..errors import EvidenceError, ImpossibleEvidenceError
 from ..network.assembly import CALCIFICATION, LESION_CAUSE, Network
+from ..network.pgmpy_adapter import variable_elimination
 from ..data.priors import OTHER_CAUSES
 
 
@@ -153,10 +154,7 @@ class ExactInference(Inference):
 
     def __init__(self, network: Network):
         super().__init__(network)
-        with warnings.catch_warnings():  # pgmpy announces deprecations of modules this package does not use
-            warnings.simplefilter("ignore", FutureWarning)
-            from pgmpy.inference import VariableElimination  # imported here: only the reference needs it
-        self._ve = VariableElimination(network.model)
+        self._ve = variable_elimination(network.model)
         self._tables = {cpd.variable: (list(cpd.variables), np.asarray(cpd.values, dtype=float))
                         for cpd in network.model.get_cpds()}
 

@@ -73,7 +73,8 @@ def cmd_export(args: argparse.Namespace) -> int:
     meta = stamp.stamped({
         "file": str(result.path), "format": result.format, "opened_by": TOOLS[result.format],
         "state_names": result.state_names, "uai_variables": result.variables,
-        "check": {"cases": result.cases_checked, "max_abs_difference": result.max_abs_difference},
+        "check": {"cases": result.cases_checked, "max_abs_difference": result.max_abs_difference,
+                  "reader": result.reader},
     }, priors, result.scenario)
     meta_path = Path(f"{result.path}.json")
     with open(meta_path, "w", encoding="utf-8") as handle:
@@ -82,7 +83,8 @@ def cmd_export(args: argparse.Namespace) -> int:
         stamp.dump(meta)
         return 0
     check = ("not checked (--no-check)" if result.max_abs_difference is None else
-             f"read back and checked on {result.cases_checked} bundled cases: largest difference of a posterior "
+             f"read back by {result.reader} and checked on {result.cases_checked} bundled cases: "
+             f"largest difference of a posterior "
              f"{result.max_abs_difference:.2g}")
     print(f"wrote {result.path} ({result.format}, scenario {result.scenario}; opens in {TOOLS[result.format]}); "
           f"{check}; metadata in {meta_path}")

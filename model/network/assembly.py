@@ -1,10 +1,10 @@
 """Assembly of the Bayesian network from validated priors and a scenario.
 
-This is the only module that imports pgmpy's model classes. It turns the priors into
-conditional probability tables by name (never by hand-written positional arrays),
-checks every column strictly (sums within 1e-9, no negative entries) before pgmpy
-sees it, and returns a :class:`Network`: the pgmpy ``DiscreteBayesianNetwork`` plus
-what each node is (kind, label, group, states, public parents).
+It turns the priors into conditional probability tables by name (never by hand-written
+positional arrays), checks every column strictly (sums within 1e-9, no negative entries)
+and returns a :class:`Network`: the tables, the pgmpy ``DiscreteBayesianNetwork`` built
+from them on demand (``pgmpy_adapter``), and what each node is (kind, label, group,
+states, public parents).
 
 Layers, from causes to effects:
 
@@ -33,6 +33,7 @@ import numpy as np
 from opt_einsum import contract
 
 from . import canonical
+from .pgmpy_adapter import bayesian_network
 from ..foundation.defaults import DEFAULT_SCENARIO  # noqa: F401 (re-exported)
 from ..errors import PriorsError, ScenarioError, allowed, suggestion
 from ..data.priors import OTHER_CAUSES, GivenRow, Priors, Row, Scenario, scenario_priors
@@ -453,27 +454,8 @@ def build_tables(priors: Priors, scenario: Scenario | str | None = None,
 
 
 def _pgmpy_model(tables: Tables):
-    """The tables as a pgmpy ``DiscreteBayesianNetwork`` of ``TabularCPD`` (checked)."""
-    import warnings
-
-    with warnings.catch_warnings():  # pgmpy announces deprecations of modules this package does not use
-        warnings.simplefilter("ignore", FutureWarning)
-        from pgmpy.factors.discrete import TabularCPD
-        from pgmpy.models import DiscreteBayesianNetwork
-    edges = [(p, node) for node, parents in tables.parents.items() for p in parents]
-    model = DiscreteBayesianNetwork(edges)
-    model.add_nodes_from(tables.parents)
-    cpds = []
-    for node, parents in tables.parents.items():
-        states = tables.states[node]
-        cpds.append(TabularCPD(
-            node, len(states), tables.arrays[node][0].reshape(len(states), -1),
-            evidence=parents or None, evidence_card=[len(tables.states[p]) for p in parents] or None,
-            state_names={node: states, **{p: tables.states[p] for p in parents}},
-        ))
-    model.add_cpds(*cpds)
-    model.check_model()
-    return model
+    """The tables (first parameter set) as a checked pgmpy ``DiscreteBayesianNetwork``."""
+    return bayesian_network(tables.parents, tables.states, {node: a[0] for node, a in tables.arrays.items()})
 
 
 def build_network(priors: Priors, scenario: Scenario | str | None = None) -> Network:

@@ -146,19 +146,29 @@ _ENGINES: dict[tuple, tuple] = {}
 
 def _draws_engine(priors: Priors, scenario, draws: int, seed: int, narrow: float):
     """The compiled engine over the parameter draws, built once per (priors, scenario,
-    draws, seed, narrow): the same seed gives the same draws, so they can be reused."""
+    draws, seed, narrow): the same seed gives the same draws, so they can be reused, in
+    this process and, through the disk cache, by the next one (drawing them is most of
+    a cold consultation; the tables of 1000 draws are about 11 MB in single precision)."""
     from ..inference.engine import CompiledEngine
-    from ..network.assembly import build_tables
+    from ..network.assembly import TABLE_READERS, Tables, build_tables
 
+    from ..foundation import cache
     from ..foundation.limits import check_draws_memory
 
     key = (id(priors), getattr(scenario, "id", scenario), draws, seed, narrow)
     if key not in _ENGINES or _ENGINES[key][0] is not priors:
-        entries = sum(a.size for a in build_tables(priors, scenario).arrays.values())
-        check_draws_memory(draws, entries)
+        name = "draws-" + cache.key([], priors.checksum, repr(scenario), f"{draws}/{seed}/{narrow!r}",
+                                    readers=("analyses/uncertainty.py", *TABLE_READERS))
+        tables = cache.load(name)
+        if not isinstance(tables, Tables):
+            entries = sum(a.size for a in build_tables(priors, scenario).arrays.values())
+            check_draws_memory(draws, entries)
+            tables = build_tables(priors, scenario, ParameterDraws(priors, draws, seed, narrow))
+            # The engine evaluates draws in single precision: store them so, at half the size.
+            tables.arrays = {node: a.astype(np.float32) for node, a in tables.arrays.items()}
+            cache.store(name, tables)
         if len(_ENGINES) >= 4:
             _ENGINES.pop(next(iter(_ENGINES)))
-        tables = build_tables(priors, scenario, ParameterDraws(priors, draws, seed, narrow))
         _ENGINES[key] = (priors, CompiledEngine(tables))
     return _ENGINES[key][1]
 

@@ -3,8 +3,10 @@
 Reading and validating the YAML files, then planning the junction trees of a
 consultation's evidence patterns, is most of a cold consultation's start-up. The
 validated :class:`~calcinosis.data.priors.Priors` is pickled under the cache folder, keyed
-by the sha256 of every priors file together with the code that reads them; an engine's
-plan (:class:`~calcinosis.inference.engine.Plan`) by the network's structure, the observed nodes,
+by the sha256 of every priors file together with the code that reads them; the keys of
+the bibliography (which a case file's ``reference`` must name) by its bytes; the tables of
+a population's network by the priors and the scenario, and those of a consultation's
+parameter draws also by the number of draws and the seed; an engine's plan (:class:`~calcinosis.inference.engine.Plan`) by the network's structure, the observed nodes,
 the targets and the engine's code. A changed file, structure or reader simply misses the
 cache and the object is built afresh. The cache only ever holds what this package wrote
 after a successful build; an unreadable entry is ignored and rewritten.
@@ -26,8 +28,9 @@ CACHE_VARIABLE = "CALCINOSIS_CACHE"
 # The modules whose code decides what a loaded Priors holds.
 _READERS = ("data/priors.py", "data/vocabulary.py", "foundation/yamlio.py", "foundation/cache.py")
 # Entries of one kind kept; older ones (earlier versions of the files, patterns not used lately) are
-# removed. A consultation plans about ten evidence patterns; a plan is a few tens of kilobytes.
-KEEP = {"priors": 8, "plan": 400}
+# removed. A consultation plans about ten evidence patterns; a plan is a few tens of kilobytes,
+# a network's tables about 1 MB, the parameter draws of one population about 11 MB.
+KEEP = {"priors": 8, "plan": 400, "draws": 4, "network": 16}
 
 
 def cache_dir() -> Path | None:

@@ -21,7 +21,6 @@ import warnings
 from dataclasses import dataclass, field
 from functools import cached_property
 
-import networkx as nx
 import numpy as np
 import pandas as pd
 from opt_einsum import contract
@@ -181,6 +180,8 @@ class ExactInference(Inference):
         """P(evidence), exactly: the product of the tables of the evidence's ancestors,
         reduced to the evidence and summed out (pgmpy's posteriors are normalised and
         drop factors that involve only evidence, so they cannot tell this number)."""
+        import networkx as nx  # only the reference engine needs it
+
         if not evidence:
             return 1.0
         relevant = set(evidence)

@@ -25,20 +25,25 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Protocol, Sequence, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, Sequence, runtime_checkable
 
-import networkx as nx
 import numpy as np
 
 from opt_einsum import contract
 
 from . import canonical
 from .pgmpy_adapter import bayesian_network
+from ..foundation import cache
 from ..foundation.defaults import DEFAULT_SCENARIO  # noqa: F401 (re-exported)
 from ..errors import PriorsError, ScenarioError, allowed, suggestion
 from ..data.priors import OTHER_CAUSES, GivenRow, Priors, Row, Scenario, scenario_priors
 from ..data.vocabulary import CONDITION_STATES
 
+if TYPE_CHECKING:
+    import networkx as nx
+
+# The code that decides what the tables hold (the disk cache's key for tables built from the priors).
+TABLE_READERS = ("network/assembly.py", "network/canonical.py", "data/priors.py", "data/vocabulary.py")
 LESION_CAUSE = "lesion_cause"
 CALCIFICATION = "soft_tissue_calcification"
 # A noisy-MAX node with more causes than this is divorced into a chain of links.
@@ -91,6 +96,8 @@ class Network:
     @property
     def graph(self) -> nx.DiGraph:
         """The structure as a new networkx graph (causes -> effects) the caller may annotate."""
+        import networkx as nx
+
         graph = nx.DiGraph()
         graph.add_nodes_from(self.tables.parents)
         graph.add_edges_from((p, node) for node, parents in self.tables.parents.items() for p in parents)
@@ -252,6 +259,8 @@ class _Builder:
                      kind="risk_factor", label=self.vocabulary.label(node), category="context")
 
     def condition_order(self) -> list[str]:
+        import networkx as nx
+
         graph = nx.DiGraph()
         graph.add_nodes_from(self.vocabulary.conditions)
         for cid, entry in self.priors.conditions.items():
@@ -358,6 +367,8 @@ class _Builder:
                  label="soft tissue calcification", category="imaging", public_parents=[LESION_CAUSE])
 
     def noisy_max_nodes(self) -> None:
+        import networkx as nx
+
         graph = nx.DiGraph()
         for node, entry in self.priors.noisy_max.items():
             graph.add_node(node)
@@ -478,5 +489,13 @@ def build_network(priors: Priors, scenario: Scenario | str | None = None) -> Net
         When the priors cannot form a valid network in this scenario (an occurrence
         that the relative risks make exceed one, a stratum of probability zero...).
     """
-    tables = build_tables(priors, scenario)
+    if not isinstance(scenario, Scenario):
+        scenario = get_scenario(priors, scenario)
+    # The tables of a population are kept in the disk cache, keyed by the priors, the
+    # scenario and the code that builds them: a later process reads them instead of building.
+    name = "network-" + cache.key([], priors.checksum, repr(scenario), readers=TABLE_READERS)
+    tables = cache.load(name)
+    if not isinstance(tables, Tables):
+        tables = build_tables(priors, scenario)
+        cache.store(name, tables)
     return Network(priors, tables.scenario, tables.info, tables, [*priors.vocabulary.conditions, OTHER_CAUSES])

@@ -164,8 +164,10 @@ def _draws_engine(priors: Priors, scenario, draws: int, seed: int, narrow: float
             entries = sum(a.size for a in build_tables(priors, scenario).arrays.values())
             check_draws_memory(draws, entries)
             tables = build_tables(priors, scenario, ParameterDraws(priors, draws, seed, narrow))
-            # The engine evaluates draws in single precision: store them so, at half the size.
-            tables.arrays = {node: a.astype(np.float32) for node, a in tables.arrays.items()}
+            # The engine evaluates draws in single precision: keep them so, at half the size
+            # (one table at a time, so the double-precision copy never exists whole twice).
+            for node in list(tables.arrays):
+                tables.arrays[node] = tables.arrays[node].astype(np.float32)
             cache.store(name, tables)
         if len(_ENGINES) >= 4:
             _ENGINES.pop(next(iter(_ENGINES)))

@@ -133,7 +133,8 @@ class CompiledEngine:
         self.label = {n: i + 2 for i, n in enumerate(tables.parents)}
         self.has_draws = {n: a.shape[0] > 1 for n, a in tables.arrays.items()}
         self.draws = tables.draws
-        self._operands = {n: (a if a.shape[0] > 1 else a[0]).astype(self.dtype) for n, a in tables.arrays.items()}
+        self._operands = {n: (a if a.shape[0] > 1 else a[0]).astype(self.dtype, copy=False)
+                          for n, a in tables.arrays.items()}
         structure = tuple((n, tuple(ps), self.card[n], self.has_draws[n]) for n, ps in tables.parents.items())
         self._structure = hash(structure)
         self._structure_text = repr(structure)  # the same in every process, unlike hash(): the disk cache's key

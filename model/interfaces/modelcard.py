@@ -69,7 +69,9 @@ def provenance_tables(priors: Priors) -> tuple[pd.DataFrame, pd.DataFrame]:
 def influential(joined: pd.DataFrame, top: int = 12) -> pd.DataFrame:
     """Parameters that move the leader's p_cause most over the cases of ``joined``
     (:func:`calcinosis.analyses.sensitivity.top_parameters`), largest swing first."""
-    best = (joined.sort_values(["swing", "parameter"], ascending=[False, True], kind="stable")
+    # Swings equal to rounding error (two engines' last bits) are ties, broken by the parameter's name.
+    best = (joined.assign(rank=joined["swing"].round(9))
+            .sort_values(["rank", "parameter"], ascending=[False, True], kind="stable")
             .drop_duplicates("parameter").head(top))
     counts = joined.groupby("parameter")["case"].nunique()
     best = best.assign(cases=best["parameter"].map(counts))

@@ -159,8 +159,7 @@ def _draws_engine(priors: Priors, scenario, draws: int, seed: int, narrow: float
     if key not in _ENGINES or _ENGINES[key][0] is not priors:
         name = "draws-" + cache.key([], priors.checksum, repr(scenario), f"{draws}/{seed}/{narrow!r}",
                                     readers=("analyses/uncertainty.py", *TABLE_READERS))
-        tables = cache.load(name)
-        if not isinstance(tables, Tables):
+        def build() -> Tables:
             entries = sum(a.size for a in build_tables(priors, scenario).arrays.values())
             check_draws_memory(draws, entries)
             tables = build_tables(priors, scenario, ParameterDraws(priors, draws, seed, narrow))
@@ -168,7 +167,9 @@ def _draws_engine(priors: Priors, scenario, draws: int, seed: int, narrow: float
             # (one table at a time, so the double-precision copy never exists whole twice).
             for node in list(tables.arrays):
                 tables.arrays[node] = tables.arrays[node].astype(np.float32)
-            cache.store(name, tables)
+            return tables
+
+        tables = cache.fetch(name, Tables, build)
         if len(_ENGINES) >= 4:
             _ENGINES.pop(next(iter(_ENGINES)))
         _ENGINES[key] = (priors, CompiledEngine(tables))

@@ -204,13 +204,12 @@ def reference_keys() -> tuple[str, ...]:
 def _reference_keys(path: Path) -> tuple[str, ...]:
     # Parsing the whole bibliography takes a third of a second: the keys are kept in the disk
     # cache, keyed by the file's bytes.
-    name = "references-" + cache.key([path], readers=("data/evidence.py", "foundation/yamlio.py"))
-    keys = cache.load(name)
-    if not isinstance(keys, tuple):
+    def build() -> tuple[str, ...]:
         data = read_yaml(path, EvidenceError, "references")
-        keys = tuple(data) if isinstance(data, dict) else ()
-        cache.store(name, keys)
-    return keys
+        return tuple(data) if isinstance(data, dict) else ()
+
+    return cache.fetch("references-" + cache.key([path], readers=("data/evidence.py", "foundation/yamlio.py")),
+                       tuple, build)
 
 
 def parse_assignments(items: list[str] | None, vocabulary: Vocabulary, where: str = "--set") -> dict[str, str]:

@@ -22,7 +22,7 @@ import os
 import pickle
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 CACHE_VARIABLE = "CALCINOSIS_CACHE"
 # The modules whose code decides what a loaded Priors holds.
@@ -66,6 +66,15 @@ def load(name: str) -> Any | None:
             return pickle.load(handle)
     except Exception:  # a missing, partial or foreign entry is a miss, never an error
         return None
+
+
+def fetch(name: str, kind: type, build: Callable[[], Any]) -> Any:
+    """The cached object ``name`` if it is a ``kind``; else ``build()``, stored under ``name``."""
+    value = load(name)
+    if not isinstance(value, kind):
+        value = build()
+        store(name, value)
+    return value
 
 
 def store(name: str, value: Any) -> None:

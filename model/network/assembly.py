@@ -493,9 +493,6 @@ def build_network(priors: Priors, scenario: Scenario | str | None = None) -> Net
         scenario = get_scenario(priors, scenario)
     # The tables of a population are kept in the disk cache, keyed by the priors, the
     # scenario and the code that builds them: a later process reads them instead of building.
-    name = "network-" + cache.key([], priors.checksum, repr(scenario), readers=TABLE_READERS)
-    tables = cache.load(name)
-    if not isinstance(tables, Tables):
-        tables = build_tables(priors, scenario)
-        cache.store(name, tables)
+    tables = cache.fetch("network-" + cache.key([], priors.checksum, repr(scenario), readers=TABLE_READERS),
+                         Tables, lambda: build_tables(priors, scenario))
     return Network(priors, tables.scenario, tables.info, tables, [*priors.vocabulary.conditions, OTHER_CAUSES])

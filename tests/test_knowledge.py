@@ -121,3 +121,39 @@ def test_a_large_deep_mass_raises_the_sarcomas():
     small = engine.consult({**evidence, "lesion_size": "under_5_cm"}).groups.set_index("id")
     large = engine.consult({**evidence, "lesion_size": "5_cm_or_more"}).groups.set_index("id")
     assert large.loc["neoplastic", "p_cause"] > 3 * small.loc["neoplastic", "p_cause"]
+
+
+@pytest.mark.parametrize("condition, finding, low, high", [
+    ("primary_hyperparathyroidism", "serum_phosphate", "low", "high"),
+    ("hypervitaminosis_d", "serum_phosphate", "normal", "high"),
+    ("milk_alkali_syndrome", "serum_phosphate", "normal", "high"),
+    ("sarcoidosis", "serum_calcium", "normal", "high"),
+])
+def test_the_mineral_state_speaks_to_the_metabolic_causes(condition, finding, low, high):
+    # Metastatic calcification follows the calcium-phosphate product (conditions.yaml): with the
+    # condition known, a raised product makes it likelier to be what produced the calcification.
+    engine = inference_for("general_population")
+    known = {"soft_tissue_calcification": "present", condition: "present"}
+    if finding != "serum_calcium":
+        known["serum_calcium"] = "high"
+    p_cause = {state: engine.consult({**known, finding: state}).differential
+               .set_index("id").loc[condition, "p_cause"] for state in (low, high)}
+    assert p_cause[high] > 1.5 * p_cause[low]
+
+
+def test_hypercalcaemia_of_malignancy_is_a_pth_independent_cause():
+    # gastanaga2016: 0.03% of adults; hypercalcaemia is its definition and suppresses PTH.
+    engine = inference_for("general_adult")
+    assert 0.0001 <= engine.posterior("hypercalcaemia_of_malignancy", {})[1] <= 0.0008
+    known = {"hypercalcaemia_of_malignancy": "present"}
+    assert engine.posterior("serum_calcium", known)[2] > 0.8
+    assert engine.posterior("pth", known)[0] > 0.5
+
+
+def test_multiple_subcutaneous_nodules_with_nothing_else_known_are_injection_granulomas():
+    # A calcified injection granuloma in 1 of 72 adults at CT (hong_ctc2008), 93% of them in the
+    # subcutaneous fat: the commonest cause of such nodules, which used to fall into the leak.
+    differential = inference_for("general_adult").consult(
+        {"soft_tissue_calcification": "present", "lesion_site": "subcutaneous",
+         "distribution": "multiple_regional"}).differential
+    assert differential.iloc[0]["id"] == "injection_site_calcification"

@@ -25,8 +25,11 @@ def test_taught_graph_has_the_layers_and_collapses_the_latent_chains():
     assert not any(n.startswith(("attribution__", "produces__")) or "__link" in n for n in graph)
     assert set(graph.predecessors("raynaud_phenomenon")) == set(network.nodes["raynaud_phenomenon"].parents)
     assert "gout" in set(graph.predecessors("lesion_cause"))
+    # The calcium state drives sarcoidosis' production of a calcification, which the taught graph
+    # draws as an arc into the cause of the lesion.
+    assert "serum_calcium" in set(graph.predecessors("lesion_cause"))
     table = plots.neighbourhood_table(network, "serum_calcium")
-    assert set(table["node"]) == {"serum_calcium", *network.nodes["serum_calcium"].parents}
+    assert set(table["node"]) == {"serum_calcium", *network.nodes["serum_calcium"].parents, "lesion_cause"}
 
 
 def test_draw_functions_return_figures_and_accept_an_axis():

@@ -6,7 +6,7 @@ pgmpy's ``VariableElimination``; pyAgrum's ``LazyPropagation`` set up as its use
 up (one inference object, the query's targets set, one thread; optional: the ``bench``
 extra installs it) for a new and for a repeated patient; this package's compiled engine
 for a new pattern of observed findings (planning included, not traced) and a planned one,
-at batch sizes 1, 100 and 10,000 of one pattern, and ``Model.posteriors`` on 10,000 patients
+at batch sizes 1, 100 and 10,000 of one pattern, and ``Model.posteriors`` on 10,000 patients (``--mixed-patients``)
 who each state different findings (time and traced peak memory); the full uncertainty-aware consultation (1000 draws,
 evidence impact, next best tests) on the bundled case with the most findings, in a
 running process and as a cold command line; the arithmetic of the contraction plan (flops per query) beside the rate this
@@ -98,7 +98,7 @@ def _pyagrum_network(network: Network):
 
 
 def run(priors: Priors, queries: int = 20, observed: int = 8, seed: int = DEFAULT_SEED,
-        progress: Callable[[str], None] | None = None) -> dict:
+        mixed_patients: int = 10_000, progress: Callable[[str], None] | None = None) -> dict:
     """Measure everything listed in the module docstring; returns a JSON-ready dict."""
     step = progress or (lambda _: None)
     network = build_network(priors)
@@ -189,8 +189,8 @@ def run(priors: Priors, queries: int = 20, observed: int = 8, seed: int = DEFAUL
     a, b = np.random.default_rng(0).random((size, size)), np.random.default_rng(1).random((size, size))
     results["machine_gflops_dgemm"] = 2 * size**3 / (_median_ms(lambda: a @ b, 3) / 1000) / 1e9
 
-    step("mixed batch of 10,000 patients")
-    results.update(_mixed_batch(priors, network, 10_000, seed))
+    step(f"mixed batch of {mixed_patients:,} patients")
+    results.update(_mixed_batch(priors, network, mixed_patients, seed))
 
     step("full consultation")
     case_path, case = _hardest_case(priors)

@@ -139,7 +139,8 @@ def cmd_bench(args: argparse.Namespace) -> int:
 
     priors = load_priors()
     with progress_steps(6, "benchmark") as step:
-        results = bench.run(priors, queries=args.queries, seed=args.seed, progress=step)
+        results = bench.run(priors, queries=args.queries, seed=args.seed, mixed_patients=args.mixed_patients,
+                            progress=step)
     if args.json:
         stamp.dump(stamp.stamped(results, priors, None))
         return 0
@@ -313,6 +314,8 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--json", action="store_true")
     bench.add_argument("--queries", type=count("queries"), default=20, help="random consultation queries (default 20)")
     bench.add_argument("--seed", type=int, default=DEFAULT_SEED)
+    bench.add_argument("--mixed-patients", type=count("mixed_patients"), default=10_000,
+                       help="patients of the mixed batch given to Model.posteriors (100-100,000, default 10,000)")
     bench.set_defaults(run=cmd_bench)
 
     nodes = sub.add_parser("nodes", help="every node with its states, kind and parents")

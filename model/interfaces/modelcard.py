@@ -154,8 +154,9 @@ def build_card(priors: Priors, evaluation=None) -> Card:
     add("- Diagnosing a patient, or deciding treatment, without a clinician who knows the patient.\n"
         "- Screening populations or estimating prevalence: occurrences are taken from the literature, not "
         "learned from data, and many imaging parameters are judgements.\n"
-        "- Conditions outside the 24 modelled (vascular calcification of large arteries as the index lesion, "
-        "phleboliths, metastatic calcification of malignancy, injection granulomas): they fall under \"other causes\".\n"
+        f"- Conditions outside the {kinds.get('condition', 0)} modelled (vascular calcification of large arteries "
+        "as the index lesion, phleboliths, calcified haematoma, fat necrosis, calcifying tumours other than the "
+        "three sarcomas): they fall under \"other causes\".\n"
         "- Populations unlike the scenarios.\n")
     add("## Structure\n")
     add(_md([["measure", "value"],

@@ -210,7 +210,6 @@ def test_the_leak_is_scored_but_never_learned_from_case_reports(priors, corpus):
         assert isinstance(leak_row, list) or leak_row.source != "published_corpus"
 
 
-
 def test_injection_site_rows_are_not_learned_from_infusion_reports(priors, corpus):
     """Its occurrence counts calcified gluteal injection granulomas; its published patients are
     infusion and extravasation calcinoses of the skin, many in neonates (learning.yaml)."""
@@ -219,6 +218,7 @@ def test_injection_site_rows_are_not_learned_from_infusion_reports(priors, corpu
     assert sum(c.evidence.get("age_group") == "child" for c in published) >= 5  # what counting would learn
     assert "injection_site_calcification" in priors.learning.unlearned_causes
     assert not any("injection_site_calcification" in rows for rows in priors.counts.rows.values())
+
 
 def test_counts_for_an_unlearned_cause_or_an_unknown_one_are_refused(tmp_path, priors):
     folder = _priors_copy(tmp_path)

@@ -150,7 +150,7 @@ def _draws_engine(priors: Priors, scenario, draws: int, seed: int, narrow: float
     this process and, through the disk cache, by the next one (drawing them is most of
     a cold consultation; the tables of 1000 draws are about 11 MB in single precision)."""
     from ..inference.engine import CompiledEngine
-    from ..network.assembly import TABLE_READERS, Tables, build_tables
+    from ..network.assembly import TABLE_READERS, Tables, build_network, build_tables
 
     from ..foundation import cache
     from ..foundation.limits import check_draws_memory
@@ -159,8 +159,10 @@ def _draws_engine(priors: Priors, scenario, draws: int, seed: int, narrow: float
     if key not in _ENGINES or _ENGINES[key][0] is not priors:
         name = "draws-" + cache.key([], priors.checksum, repr(scenario), f"{draws}/{seed}/{narrow!r}",
                                     readers=("analyses/uncertainty.py", *TABLE_READERS))
+
         def build() -> Tables:
-            entries = sum(a.size for a in build_tables(priors, scenario).arrays.values())
+            # The point tables, usually already in the disk cache, give the size to check.
+            entries = sum(a.size for a in build_network(priors, scenario).tables.arrays.values())
             check_draws_memory(draws, entries)
             tables = build_tables(priors, scenario, ParameterDraws(priors, draws, seed, narrow))
             # The engine evaluates draws in single precision: keep them so, at half the size

@@ -6,8 +6,8 @@ pgmpy's ``VariableElimination``; pyAgrum's ``LazyPropagation`` set up as its use
 up (one inference object, the query's targets set, one thread; optional: the ``bench``
 extra installs it) for a new and for a repeated patient; this package's compiled engine
 for a new pattern of observed findings (planning included, not traced) and a planned one,
-at batch sizes 1, 100 and 10,000 of one pattern, and ``Model.posteriors`` on 10,000 patients (``--mixed-patients``)
-who each state different findings (time and traced peak memory); the full uncertainty-aware consultation (1000 draws,
+at batch sizes 1, 100 and 10,000 of one pattern, and ``Model.posteriors`` on 10,000
+patients (``--mixed-patients``) who each state different findings (time and traced peak memory); the full uncertainty-aware consultation (1000 draws,
 evidence impact, next best tests) on the bundled case with the most findings, in a
 running process and as a cold command line; the arithmetic of the contraction plan (flops per query) beside the rate this
 machine reaches on a dense matrix product; and the memory of the compiled engine.

@@ -205,9 +205,8 @@ CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic
 
 
 @pytest.mark.slow
-@pytest.mark.xdist_group("browser")  # one headless browser at a time (two at once crash on 2 cores)
 @pytest.mark.skipif(chromium() is None, reason="Debian chromium is not installed (.ci/run installs it)")
-def test_report_renders_its_figures_in_a_real_browser(tmp_path, priors):
+def test_report_renders_its_figures_in_a_real_browser(tmp_path, priors, one_browser):
     report = write_report(priors, load_case(FIG1), tmp_path, draws=100, seed=1)
     flags = CHROMIUM_FLAGS + [f"--user-data-dir={tmp_path / 'profile'}"]
     dom = subprocess.run([chromium(), *flags, "--virtual-time-budget=5000", "--dump-dom", report.html.as_uri()],

@@ -19,11 +19,6 @@ from calcinosis.data.priors import with_counts
 ROOT = Path(__file__).resolve().parent.parent
 
 
-@pytest.fixture(scope="module")
-def corpus(priors):
-    return load_corpus(None, priors.vocabulary)
-
-
 # --------------------------------------------------------------------------- metrics, by hand
 def test_metrics_on_a_hand_computed_set():
     # Three cases, causes (a, b, other); ranks are among the two conditions a and b.
@@ -262,11 +257,6 @@ def test_a_case_outside_the_corpus_is_matched_by_its_doi(priors, corpus, tmp_pat
 
 
 # --------------------------------------------------------------------------- figures users read
-@pytest.fixture(scope="module")
-def evaluation(priors, corpus):
-    return evaluate(priors, corpus.cases, corpus, scenario_from_case=True)
-
-
 @pytest.mark.slow
 def test_the_committed_evaluation_report_is_what_the_command_writes(evaluation):
     from calcinosis.interfaces.evaluation_report import section

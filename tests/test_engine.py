@@ -38,26 +38,26 @@ def pattern_strategy():
 
 
 @pytest.mark.slow
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(pattern=pattern_strategy(), seed=st.integers(0, 2**31 - 1))
 def test_random_evidence_batches_match_pgmpy(pattern, seed):
-    """40 observed patterns x 50 random evidence sets = 2,000 evidence sets per run, each
-    evaluated in one batch by the engine and one at a time by pgmpy."""
+    """20 observed patterns x 50 random evidence sets per run, each pattern's sets evaluated
+    in one batch by the engine; 15 of each batch (300 sets) checked one at a time against pgmpy."""
     _batch_matches_pgmpy(pattern, seed)
 
 
-@pytest.mark.slow
 @settings(max_examples=4, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(pattern=pattern_strategy(), seed=st.integers(0, 2**31 - 1))
 def test_a_few_random_evidence_batches_match_pgmpy(pattern, seed):
-    """The fast tier's share of the property above: 4 patterns x 50 evidence sets."""
+    """The fast tier's share of the property above: 4 patterns."""
     _batch_matches_pgmpy(pattern, seed)
 
 
 def _batch_matches_pgmpy(pattern, seed):
-    """A batch whose first nodes have one state in every row (the engine folds them into
-    the tables) and the others vary (indicators); its first row is also asked alone
-    (every node folded)."""
+    """A batch of 50 rows whose first nodes have one state in every row (the engine folds
+    them into the tables) and the others vary (indicators); its first row is also asked
+    alone (every node folded). The rows are drawn independently, so the first 15 are a
+    random sample of the batch: pgmpy, at about 0.1 s a query, checks those."""
     fast, slow = inference_for(), inference_for("general_adult", "pgmpy")
     states = {n: fast.network.nodes[n].states for n in pattern}
     rng = np.random.default_rng(seed)
@@ -70,7 +70,7 @@ def _batch_matches_pgmpy(pattern, seed):
     np.testing.assert_allclose(alone.probability[0], result.probability[0], rtol=TOLERANCE, atol=0)
     for target in (LESION_CAUSE, condition):
         np.testing.assert_allclose(alone.marginals[target][0], result.marginals[target][0], atol=TOLERANCE, rtol=0)
-    for r, row in enumerate(rows):
+    for r, row in enumerate(rows[:15]):
         probability = slow.evidence_probability(row)
         assert result.probability[r, 0] == pytest.approx(probability, rel=TOLERANCE, abs=1e-300)
         if probability == 0:
@@ -128,10 +128,10 @@ def test_bench_reports_every_figure_in_one_run(capsys):
     from calcinosis.interfaces.cli import main
     import json
 
-    assert main(["bench", "--json", "--queries", "2", "--mixed-patients", "600"]) == 0
+    assert main(["bench", "--json", "--queries", "2", "--batch-patients", "600", "--mixed-patients", "600"]) == 0
     results = json.loads(capsys.readouterr().out)
     keys = ["pgmpy_ve_ms", "pyagrum_ms", "pyagrum_ms_repeated", "engine_ms_batch1_cold", "engine_ms_batch1",
-            "engine_ms_batch100", "engine_ms_batch10000", "full_consult_s", "cli_consult_cold_s", "cli_help_s",
+            "engine_ms_batch100", "engine_ms_large_batch", "full_consult_s", "cli_consult_cold_s", "cli_help_s",
             "speedup_vs_pgmpy", "speedup_vs_pyagrum_new", "speedup_vs_pyagrum_repeated"]
     assert all(0 < results[k] < float("inf") for k in keys), {k: results.get(k) for k in keys}
     assert results["engine_ms_batch100"] < results["engine_ms_batch1"]  # batching pays
@@ -141,5 +141,5 @@ def test_bench_reports_every_figure_in_one_run(capsys):
     # Folding a patient's findings into the tables leaves contraction paths to a heuristic, so
     # asked alone a patient may cost slightly more arithmetic than in a batch, never much more.
     assert 0 < results["flops_per_query_alone"] < 1.05 * results["flops_per_query"]
-    assert results["engine_memory_mb"] < 200 and results["mixed_patients"] == 600
+    assert results["engine_memory_mb"] < 200 and results["mixed_patients"] == results["large_batch_patients"] == 600
     assert 0 < results["mixed_memory_mb"] < 1024  # the 1 GB budget

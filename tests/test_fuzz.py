@@ -54,7 +54,7 @@ def _finite_json(text: str):
 
 # ------------------------------------------------------------------ the Python API
 @pytest.mark.slow
-@fuzz(120)
+@fuzz(60)
 @given(evidence=evidence)
 def test_fuzzed_api_consult(model, evidence):
     TRIED["API consult"] += 1

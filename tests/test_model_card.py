@@ -5,16 +5,15 @@ from pathlib import Path
 
 import pytest
 
-from calcinosis import __version__, load_priors
+from calcinosis import __version__
 from calcinosis.interfaces.modelcard import build_card
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.mark.slow
-def test_committed_card_matches_generated():
-    priors = load_priors()
-    card = build_card(priors)
+def test_committed_card_matches_generated(priors, evaluation):
+    card = build_card(priors, evaluation)
     committed = (ROOT / "reports" / "model-card.md").read_text(encoding="utf-8")
     assert committed == card.markdown, "reports/model-card.md is stale: run `calcinosis validate --report`"
     assert (ROOT / "reports" / "model-card" / "targets.png").read_bytes()[:4] == b"\x89PNG"

@@ -158,8 +158,7 @@ def _leading_row(page):
 
 
 @pytest.mark.slow
-@pytest.mark.xdist_group("browser")  # one headless browser at a time (two at once crash on 2 cores)
-def test_the_page_in_a_real_browser(server, tmp_path):
+def test_the_page_in_a_real_browser(server, tmp_path, one_browser):
     _chromium_or_skip()
     from playwright.sync_api import sync_playwright
 

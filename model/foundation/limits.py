@@ -24,6 +24,7 @@ RANGES = {
     "patients": (1, 10_000_000),
     "chunk": (1_000, 1_000_000),
     "queries": (1, 1_000),
+    "batch_patients": (100, 100_000),
     "mixed_patients": (100, 100_000),
 }
 DEFAULT_BUDGET_MB = 4096

@@ -15,7 +15,9 @@ plans once and evaluates many questions at once:
    vectors with a batch axis ``b`` (one row per evidence set; a node left unobserved in a
    row gets all ones), parameter draws as a table axis ``d`` (from
    ``network.build_tables`` with ``uncertainty.ParameterDraws``). Every marginal of every
-   target comes out of one pass, with P(evidence) per row and draw.
+   target comes out of one pass, with P(evidence) per row and draw. Each planned pairwise
+   contraction runs as numpy's einsum for a single query and as a batched matrix product
+   (BLAS) for a batch or draws.
 
 The answers are those of exact inference; the tests hold them to pgmpy's
 ``VariableElimination`` within 1e-9.
@@ -49,7 +51,6 @@ class _Op:
     labels: list[list[int]]
     output: list[int]
     path: list | None = None
-    expressions: dict = field(default_factory=dict)  # operand shapes -> compiled contraction
 
     @cached_property
     def _equation(self) -> str:
@@ -77,13 +78,51 @@ class _Op:
             current.append(result)
         return steps
 
-    def evaluate(self, operands: list[np.ndarray]) -> np.ndarray:
-        """Run the planned contractions with numpy's einsum (least overhead for one query)."""
+    def evaluate(self, operands: list[np.ndarray], batched: bool = False) -> np.ndarray:
+        """Run the planned contractions: with numpy's einsum for one query (least overhead
+        per call), as batched matrix products for batches and draws (see `_pairwise`)."""
         arrays = list(operands)
         for picked, taken, result in self.steps:
             chosen = [arrays.pop(i) for i in picked]
-            arrays.append(np.einsum(*[x for pair in zip(chosen, taken) for x in pair], result))
+            if batched and len(chosen) == 2:
+                arrays.append(_pairwise(chosen[0], taken[0], chosen[1], taken[1], result))
+            else:
+                arrays.append(np.einsum(*[x for pair in zip(chosen, taken) for x in pair], result))
         return arrays[0]
+
+
+def _pairwise(a: np.ndarray, a_labels: list[int], b: np.ndarray, b_labels: list[int], output: list[int]) -> np.ndarray:
+    """One pairwise contraction as a batched matrix product. numpy's einsum (and opt_einsum,
+    which falls back to it whenever a label is shared by both operands and the output, as the
+    batch and draw axes are) runs such products in its own loops; arranged as (shared, left,
+    summed) @ (shared, summed, right), they run in BLAS, about twice as fast over 1000 draws."""
+    keep = set(output)
+    a, a_labels = _sum_private(a, a_labels, set(b_labels) | keep)
+    b, b_labels = _sum_private(b, b_labels, set(a_labels) | keep)
+    size = dict(zip(a_labels, a.shape))
+    for label, n in zip(b_labels, b.shape):
+        size[label] = max(size.get(label, 1), n)  # a shared axis of length 1 broadcasts
+    shared = [l for l in a_labels if l in b_labels and l in keep]
+    summed = [l for l in a_labels if l in b_labels and l not in keep]
+    left = [l for l in a_labels if l not in b_labels]
+    right = [l for l in b_labels if l not in a_labels]
+    lead = [size[l] for l in shared]
+    a = np.broadcast_to(a.transpose([a_labels.index(l) for l in shared + left + summed]),
+                        lead + [size[l] for l in left + summed])
+    b = np.broadcast_to(b.transpose([b_labels.index(l) for l in shared + summed + right]),
+                        lead + [size[l] for l in summed + right])
+    n_shared, n_left, n_summed, n_right = (math.prod(size[l] for l in g) for g in (shared, left, summed, right))
+    product = np.matmul(a.reshape(n_shared, n_left, n_summed), b.reshape(n_shared, n_summed, n_right))
+    order = shared + left + right
+    return product.reshape([size[l] for l in order]).transpose([order.index(l) for l in output])
+
+
+def _sum_private(x: np.ndarray, labels: list[int], elsewhere: set[int]) -> tuple[np.ndarray, list[int]]:
+    """Sum out the axes whose label appears nowhere else (neither operand nor output)."""
+    private = tuple(i for i, l in enumerate(labels) if l not in elsewhere)
+    if not private:
+        return x, labels
+    return x.sum(axis=private), [l for i, l in enumerate(labels) if i not in private]
 
 
 @dataclass
@@ -390,15 +429,8 @@ class CompiledEngine:
         def run(o: _Op) -> np.ndarray:
             operands = [tables[ref] if kind == "table" else lam[ref] if kind == "lambda" else messages[ref]
                         for kind, ref in o.inputs]
-            if n_rows * self.draws == 1:
-                # A single query is bound by the cost of each call, not by arithmetic.
-                return o.evaluate(operands)
-            shapes = tuple(x.shape for x in operands)
-            expression = o.expressions.get(shapes)
-            if expression is None:  # compiled once per shape: the path was found at planning
-                expression = opt_einsum.contract_expression(o.equation(), *shapes, optimize=o.path)
-                o.expressions[shapes] = expression
-            return expression(*operands)
+            # A single query is bound by the cost of each call, a batch by its arithmetic.
+            return o.evaluate(operands, batched=n_rows * self.draws > 1)
 
         for edge, o in plan.collect:
             messages[edge] = run(o)

@@ -82,6 +82,29 @@ def _batch_matches_pgmpy(pattern, seed):
                                    atol=TOLERANCE, rtol=0)
 
 
+@settings(max_examples=200, deadline=None)
+@given(data=st.data())
+def test_a_pairwise_contraction_as_a_matrix_product_equals_einsum(data):
+    """The batched matrix product that runs each step of a batch equals numpy's einsum on
+    random operands: labels shared with the output, summed, private to one operand (summed
+    first), and shared axes of length one that broadcast, as a one-row batch does."""
+    from calcinosis.inference.engine import _pairwise
+
+    labels = list(range(7))
+    a_labels = data.draw(st.lists(st.sampled_from(labels), min_size=1, max_size=5, unique=True))
+    b_labels = data.draw(st.lists(st.sampled_from(labels), min_size=1, max_size=5, unique=True))
+    output = data.draw(st.lists(st.sampled_from(sorted(set(a_labels) | set(b_labels))), max_size=6, unique=True))
+    size = {l: data.draw(st.integers(1, 4)) for l in labels}
+    shape = lambda ls: [size[l] if data.draw(st.booleans()) or l not in output else 1 for l in ls]
+    rng = np.random.default_rng(data.draw(st.integers(0, 2**32 - 1)))
+    a, b = rng.random(shape(a_labels)), rng.random(shape(b_labels))
+    longest = {l: max(x.shape[ls.index(l)] for x, ls in ((a, a_labels), (b, b_labels)) if l in ls)
+               for l in set(a_labels) | set(b_labels)}
+    full = lambda x, ls: np.broadcast_to(x, [longest[l] for l in ls])  # einsum's reading of a length-one axis
+    expected = np.einsum(full(a, a_labels), a_labels, full(b, b_labels), b_labels, output)
+    np.testing.assert_allclose(_pairwise(a, a_labels, b, b_labels, output), expected, rtol=1e-12, atol=1e-12)
+
+
 def test_draws_are_evaluated_at_once_and_match_one_by_one():
     priors = load_priors()
     draws = build_tables(priors, "general_adult", ParameterDraws(priors, 6, seed=3))

@@ -105,6 +105,19 @@ def test_a_pairwise_contraction_as_a_matrix_product_equals_einsum(data):
     np.testing.assert_allclose(_pairwise(a, a_labels, b, b_labels, output), expected, rtol=1e-12, atol=1e-12)
 
 
+def test_a_query_naming_an_unknown_node_or_state_gets_the_packages_error(engine):
+    """Below the validated public paths, the engine itself names the bad node or state and
+    suggests the closest, instead of a bare KeyError from its graph."""
+    from calcinosis import EvidenceError
+
+    with pytest.raises(EvidenceError, match="row 0: unknown node 'calcification'. Did you mean 'calcification_pattern'"):
+        engine.engine.query([{"calcification": "present"}], [LESION_CAUSE])
+    with pytest.raises(EvidenceError, match="unknown node 'lesion_caus'.*Did you mean 'lesion_cause'"):
+        engine.engine.query([{}], ["lesion_caus"])
+    with pytest.raises(EvidenceError, match=r"row 1: serum_phosphate='hihg'.*'low', 'normal', 'high'.*Did you mean 'high'"):
+        engine.engine.query([{"serum_phosphate": "high"}, {"serum_phosphate": "hihg"}], [LESION_CAUSE])
+
+
 def test_draws_are_evaluated_at_once_and_match_one_by_one():
     priors = load_priors()
     draws = build_tables(priors, "general_adult", ParameterDraws(priors, 6, seed=3))

@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING, Mapping, Sequence
 import numpy as np
 import opt_einsum
 
+from ..errors import EvidenceError, allowed, suggestion
 from ..foundation import cache
 from ..network.assembly import Tables
 
@@ -413,6 +414,7 @@ class CompiledEngine:
             evidence has probability zero), and ``probability`` of shape (rows, draws).
         """
         rows = [dict(r) for r in evidence_rows]
+        self._check(rows, targets, lambdas or {})
         observed = sorted({k for r in rows for k in r} | set(lambdas or {}))
         # Nodes with one state in every row are sliced out of the tables (see `plan`); an
         # observed target keeps its indicator, so its marginal is still given.
@@ -444,6 +446,22 @@ class CompiledEngine:
                 values = _full_batch(run(o), o.output, n_rows, draws, 1).astype(float)
                 marginals[target] = values / values.sum(axis=-1, keepdims=True)
         return QueryResult(marginals, probability)
+
+
+    def _check(self, rows: list[dict[str, str]], targets: Sequence[str], lambdas: Mapping[str, np.ndarray]) -> None:
+        """Every node known and every state one of its node's: callers below the validated
+        public paths (analyses, notebooks) get the package's error, not a bare KeyError."""
+        states = self.tables.states
+        for node in [*targets, *lambdas]:
+            if node not in states:
+                raise EvidenceError(f"query: unknown node '{node}'.{suggestion(node, states)}")
+        for r, row in enumerate(rows):
+            for node, state in row.items():
+                if node not in states:
+                    raise EvidenceError(f"query, evidence row {r}: unknown node '{node}'.{suggestion(node, states)}")
+                if state not in states[node]:
+                    raise EvidenceError(f"query, evidence row {r}: {node}='{state}' is not a state of {node}; "
+                                        f"allowed: {allowed(states[node])}.{suggestion(state, states[node])}")
 
 
 @dataclass

@@ -29,9 +29,10 @@ RANGES = {
 }
 DEFAULT_BUDGET_MB = 4096
 # Memory per table entry and draw: float64 while built, float32 in the engine, and the engine's
-# messages; a consultation's peak resident memory grew by about 14.5 bytes per entry and draw
-# between 1000 and 3000 draws, so 16 keeps a margin.
-BYTES_PER_ENTRY = 16
+# messages and the contiguous copies its batched matrix products make; a consultation's peak traced
+# memory is about 17.7 bytes per entry and draw at 500 and 1000 draws, and a few hundred draws also
+# carry some 20 MB that does not grow with them, so 24 keeps a margin.
+BYTES_PER_ENTRY = 24
 
 
 def count(kind: str):

@@ -114,7 +114,7 @@ def test_a_query_naming_an_unknown_node_or_state_gets_the_packages_error(engine)
         engine.engine.query([{"calcification": "present"}], [LESION_CAUSE])
     with pytest.raises(EvidenceError, match="unknown node 'lesion_caus'.*Did you mean 'lesion_cause'"):
         engine.engine.query([{}], ["lesion_caus"])
-    with pytest.raises(EvidenceError, match=r"row 1: serum_phosphate='hihg'.*'low', 'normal', 'high'.*Did you mean 'high'"):
+    with pytest.raises(EvidenceError, match=r"row 1: state 'hihg' is not valid for node 'serum_phosphate'.*'low', 'normal', 'high'.*Did you mean 'high'"):
         engine.engine.query([{"serum_phosphate": "high"}, {"serum_phosphate": "hihg"}], [LESION_CAUSE])
 
 

@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Mapping, Sequence
 import numpy as np
 import opt_einsum
 
-from ..errors import EvidenceError, allowed, suggestion
+from ..data.vocabulary import ALL_NODES_HINT, check_node, check_states
 from ..foundation import cache
 from ..network.assembly import Tables
 
@@ -447,21 +447,15 @@ class CompiledEngine:
                 marginals[target] = values / values.sum(axis=-1, keepdims=True)
         return QueryResult(marginals, probability)
 
-
     def _check(self, rows: list[dict[str, str]], targets: Sequence[str], lambdas: Mapping[str, np.ndarray]) -> None:
-        """Every node known and every state one of its node's: callers below the validated
-        public paths (analyses, notebooks) get the package's error, not a bare KeyError."""
+        """Every node known and every state one of its node's, by the vocabulary's one check:
+        callers below the validated public paths (analyses, notebooks) get the package's error
+        rather than one from the graph or the tables."""
         states = self.tables.states
         for node in [*targets, *lambdas]:
-            if node not in states:
-                raise EvidenceError(f"query: unknown node '{node}'.{suggestion(node, states)}")
+            check_node(node, states, "query", ALL_NODES_HINT)
         for r, row in enumerate(rows):
-            for node, state in row.items():
-                if node not in states:
-                    raise EvidenceError(f"query, evidence row {r}: unknown node '{node}'.{suggestion(node, states)}")
-                if state not in states[node]:
-                    raise EvidenceError(f"query, evidence row {r}: {node}='{state}' is not a state of {node}; "
-                                        f"allowed: {allowed(states[node])}.{suggestion(state, states[node])}")
+            check_states(row, states, f"query, evidence row {r}", ALL_NODES_HINT)
 
 
 @dataclass

@@ -45,6 +45,23 @@ def test_consult_table_shows_differential_groups_and_disclaimer(capsys):
     assert "not a diagnosis" in out
 
 
+def test_interval_labels_follow_the_credible_mass_setting(tmp_path, monkeypatch, capsys):
+    """The credible mass is a setting (priors/settings.yaml): the labels say what it is."""
+    import re
+
+    folder = tmp_path / "priors"
+    shutil.copytree(ROOT / "priors", folder)
+    settings = folder / "settings.yaml"
+    text = settings.read_text(encoding="utf-8")
+    assert re.search(r"^credible_mass: 0\.90 ", text, re.M)
+    settings.write_text(re.sub(r"^credible_mass: 0\.90 ", "credible_mass: 0.80 ", text, flags=re.M), encoding="utf-8")
+    monkeypatch.setenv("CALCINOSIS_PRIORS", str(folder))
+    status, out, err = run(capsys, "consult", FIG1, "--draws", "200")
+    assert status == 0, err
+    assert "80% intervals over 200 parameter draws" in out and out.count("80% interval") >= 3
+    assert not re.search(r"\b90% interval", out)
+
+
 def test_set_changes_the_evidence(capsys):
     fig6 = ROOT / "evidence_examples" / "paparo2011_fig06_rotator_cuff.yaml"
     _, out, _ = run(capsys, "consult", fig6, "--json", "--set", "chronic_kidney_disease=present")

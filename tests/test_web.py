@@ -90,6 +90,17 @@ def test_the_page_fetches_nothing_from_outside():
         assert "https://" not in text and "//cdn" not in text, path
 
 
+def test_the_page_counts_the_conditions_it_is_given():
+    """The number of conditions comes from the consultation, never from a figure written into
+    the page (it once said "outside the 22 conditions" after four more were added)."""
+    import re
+
+    script = (STATIC / "app.js").read_text(encoding="utf-8")
+    assert not re.search(r"\b\d+ (conditions|causes)\b", script)
+    assert "outside the ${conditions} conditions" in script
+    assert len(service.quick_differential(None, {})["differential"]) == len(service.bundled_model().priors.vocabulary.conditions)
+
+
 def test_serve_listens_on_this_machine_by_default():
     args = build_parser().parse_args(["serve"])
     assert args.host == "127.0.0.1" and args.port > 0

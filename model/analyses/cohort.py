@@ -30,6 +30,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import EvidenceError, ImpossibleEvidenceError, ScenarioError
+from ..foundation.defaults import DEFAULT_SEED
 from ..foundation.extras import require
 from ..network.assembly import LESION_CAUSE, Tables
 from ..data.vocabulary import ALL_NODES_HINT, check_states
@@ -130,7 +131,7 @@ def _chunk_task(task):
     return {n: codes[n][mask] for n in keep}, weights[mask], int(size)
 
 
-def simulate(priors: Priors, whatif: WhatIf | str | None = None, n: int = 10_000, *, seed: int = 2011,
+def simulate(priors: Priors, whatif: WhatIf | str | None = None, n: int = 10_000, *, seed: int = DEFAULT_SEED,
              condition_on: Mapping[str, str] | None = None, method: str = "rejection", chunk: int = CHUNK,
              client=None, progress: Callable[[int, int], None] | None = None) -> Cohort:
     """Simulate ``n`` patients of a what-if (optionally given evidence).

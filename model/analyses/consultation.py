@@ -5,7 +5,7 @@ patient and returns plain data (pandas DataFrames in a dataclass); ``calcinosis.
 calls it for the command line, the report and the web page alike:
 
 * how likely is each cause, and how sure are we: exact posteriors with the median and a
-  90% interval over parameter draws (``uncertainty.posterior_intervals``);
+  central credible interval over parameter draws (``uncertainty.posterior_intervals``);
 * what drove it: the evidence impact (``explain.evidence_impact``);
 * what would settle it: the next best tests (``explain.next_tests``);
 * and, for the report, what the answer hinges on: one-way sensitivity (``sensitivity``).

@@ -4,12 +4,12 @@
 with source and locator), each with the quantity the network implies for it, written
 as an exact query P(query | given) in a scenario. This module reads and checks that
 file (closed schema, safe YAML, known ids and states, resolvable sources), computes
-every implied figure exactly with the compiled engine, and its central 90% interval
-over parameter draws (``uncertainty._draws_engine``), and marks each target pass or
-fail.
+every implied figure exactly with the compiled engine, and its central interval over
+parameter draws (``uncertainty._draws_engine``; the credible mass of ``settings.yaml``),
+and marks each target pass or fail.
 
-Pass rule: the implied 90% interval overlaps the published range (a single published
-value is the range [value, value]).
+Pass rule: the implied interval overlaps the published range (a single published value is
+the range [value, value]).
 """
 
 from __future__ import annotations
@@ -24,14 +24,19 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from ..inference.engine import CompiledEngine
 from ..errors import PriorsError, allowed, suggestion
 from ..network.assembly import build_tables, get_scenario
-from ..data.priors import Priors
+from ..data.priors import Priors, Settings
 from .uncertainty import _draws_engine
+from ..foundation.defaults import DEFAULT_DRAWS, DEFAULT_SEED
 from ..foundation.resources import priors_dir
 from ..foundation.yamlio import read_yaml
 
 TARGETS_FILE = "targets.yaml"
-PASS_RULE = ("a target passes when the implied central 90% interval over parameter draws overlaps the "
-             "published range (a single published value counts as the range [value, value])")
+
+
+def pass_rule(settings: Settings) -> str:
+    """The rule a target passes by, in words, for the credible mass of ``settings.yaml``."""
+    return (f"a target passes when the implied central {settings.credible_percent} interval over parameter draws "
+            "overlaps the published range (a single published value counts as the range [value, value])")
 
 
 class Target(BaseModel):
@@ -142,9 +147,9 @@ def implied(engine: CompiledEngine, target: Target) -> np.ndarray:
         return probability[0] / probability[1]
 
 
-def validate_targets(priors: Priors, targets: dict[str, Target] | None = None, *, draws: int = 1000,
-                     seed: int = 2011) -> pd.DataFrame:
-    """Implied value and 90% interval of every target, and whether it passes.
+def validate_targets(priors: Priors, targets: dict[str, Target] | None = None, *, draws: int = DEFAULT_DRAWS,
+                     seed: int = DEFAULT_SEED) -> pd.DataFrame:
+    """Implied value and central ``credible_mass`` interval of every target, and whether it passes.
 
     Returns
     -------

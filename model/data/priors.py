@@ -198,6 +198,11 @@ class Settings(_Closed):
     credible_mass: float = Field(gt=0, lt=1)
     attribution_order: tuple[str, ...] = ()
 
+    @property
+    def credible_percent(self) -> str:
+        """The credible mass as labels print it ("90%")."""
+        return f"{self.credible_mass:.0%}"
+
 
 # --------------------------------------------------------------------------- result
 @dataclass

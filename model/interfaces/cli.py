@@ -54,10 +54,11 @@ def cmd_consult(args: argparse.Namespace) -> int:
     out.print(f"Scenario: {result.scenario}" + (f" - {scenario.label}" if scenario else ""))
     shown = ", ".join(f"{k}={v}" + (" (assumed)" if k in case.assumed else "") for k, v in result.evidence.items())
     out.print(f"Evidence: {shown}\n")
-    table = Table(title=f"Differential: what produced the calcification (90% intervals over {full.draws} "
+    mass = priors.settings.credible_percent
+    table = Table(title=f"Differential: what produced the calcification ({mass} intervals over {full.draws} "
                         f"parameter draws, seed {full.seed})", title_justify="left")
     for column, justify in (("#", "right"), ("condition", "left"), ("group", "left"), ("p_cause", "right"),
-                            ("90% interval", "right"), ("p_present", "right"), ("prior", "right")):
+                            (f"{mass} interval", "right"), ("p_present", "right"), ("prior", "right")):
         table.add_column(column, justify=justify)
     differential = full.differential
     rows = differential if args.all else differential.head(args.top)
@@ -69,7 +70,7 @@ def cmd_consult(args: argparse.Namespace) -> int:
     out.print(f"Other or idiopathic causes: p_cause {_percent(result.other_causes['p_cause'])} "
               f"({_interval(low, high)}; prior {_percent(result.other_causes['prior_cause'])})\n")
     groups = Table(title="Pathogenetic groups", title_justify="left")
-    for column, justify in (("group", "left"), ("p_cause", "right"), ("90% interval", "right"), ("prior", "right")):
+    for column, justify in (("group", "left"), ("p_cause", "right"), (f"{mass} interval", "right"), ("prior", "right")):
         groups.add_column(column, justify=justify)
     for row in full.groups.itertuples():
         groups.add_row(row.label, _percent(row.p_cause), _interval(row.low, row.high), _percent(row.prior_cause))

@@ -379,7 +379,7 @@ def draw_case(walk, ax=None) -> Figure:
 
 # --------------------------------------------------------------------------- consultation
 def draw_differential(differential: pd.DataFrame, top: int = 10, ax: Axes | None = None,
-                      title: str = "What produced the calcification: p_cause with 90% intervals") -> Figure:
+                      title: str = "What produced the calcification: p_cause with intervals over parameter draws") -> Figure:
     """Bars of p_cause for the ``top`` conditions, coloured by group, with the interval
     over parameter draws as error bars (``differential`` from a full consultation:
     columns label, group, p_cause, low, high)."""
@@ -401,7 +401,7 @@ def draw_differential(differential: pd.DataFrame, top: int = 10, ax: Axes | None
 
 
 def draw_groups(groups: pd.DataFrame, ax: Axes | None = None,
-                title: str = "Pathogenetic groups: p_cause with 90% intervals") -> Figure:
+                title: str = "Pathogenetic groups: p_cause with intervals over parameter draws") -> Figure:
     """Bars of the six group posteriors with their intervals, and the prior as a grey tick."""
     figure, ax = (_new_figure((STYLE["panel_size"][0], 3.6)) if ax is None else (ax.figure, ax))
     y = np.arange(len(groups))[::-1]

@@ -56,9 +56,11 @@ def write_report(priors: Priors, case: Case, out: Path | str = "reports", *, sce
     folder = inside(out, case.id)  # a case id may be a path: it becomes a plain folder name
     folder.mkdir(parents=True, exist_ok=True)
     vocabulary = priors.vocabulary
+    mass = priors.settings.credible_percent
     figures = {
-        "differential": plots.draw_differential(full.differential, top=10),
-        "groups": plots.draw_groups(full.groups),
+        "differential": plots.draw_differential(
+            full.differential, top=10, title=f"What produced the calcification: p_cause with {mass} intervals"),
+        "groups": plots.draw_groups(full.groups, title=f"Pathogenetic groups: p_cause with {mass} intervals"),
         "impact": plots.draw_impact(full.evidence_impact, full.result.leader,
                                     title=f"What moved {cause_label(vocabulary, full.result.leader)}"),
         "tornado": plots.draw_tornado(full.sensitivity.head(10),
@@ -88,14 +90,16 @@ def _sections(priors: Priors, case: Case, full: FullConsultation) -> dict:
         [k, v, vocabulary.category_of(k), "assumed" if k in case.assumed else
          ("assumed in every consultation" if k not in case.evidence else "yes")]
         for k, v in full.result.evidence.items()]
-    differential = [["#", "condition", "group", "p_cause", "90% interval", "p_present", "prior"]]
+    mass = priors.settings.credible_percent
+    interval = f"{mass} interval"
+    differential = [["#", "condition", "group", "p_cause", interval, "p_present", "prior"]]
     for rank, r in enumerate(full.differential.head(10).itertuples(), start=1):
         differential.append([str(rank), r.label, vocabulary.groups[r.group], percent(r.p_cause),
                              f"{percent(r.low)} - {percent(r.high)}", percent(r.p_present), percent(r.prior_cause)])
     low, high = full.other_interval()
     differential.append(["", "Other or idiopathic causes", "", percent(full.result.other_causes["p_cause"]),
                          f"{percent(low)} - {percent(high)}", "", percent(full.result.other_causes["prior_cause"])])
-    groups = [["group", "p_cause", "90% interval", "prior"]] + [
+    groups = [["group", "p_cause", interval, "prior"]] + [
         [r.label, percent(r.p_cause), f"{percent(r.low)} - {percent(r.high)}", percent(r.prior_cause)]
         for r in full.groups.itertuples()]
     leader = full.result.leader
@@ -115,7 +119,7 @@ def _sections(priors: Priors, case: Case, full: FullConsultation) -> dict:
     sources = [[key, priors.references[key].citation + (f" doi:{priors.references[key].doi}" if priors.references[key].doi else "")]
                for key in keys]
     judged = int((top["kind"] == "judgement").sum())
-    return {"evidence": evidence, "differential": differential, "groups": groups, "impact": impact,
+    return {"mass": mass, "evidence": evidence, "differential": differential, "groups": groups, "impact": impact,
             "tests": tests, "sensitivity": sensitivity, "sources": sources,
             "hinges": f"{judged} of the 10 parameters that move the leading p_cause most are judgements "
                       f"(no published figure); see their ranges below.",
@@ -166,7 +170,7 @@ def _html(case: Case, full: FullConsultation, sections: dict, images: dict) -> s
         f"<p class='meta'>{html.escape(_meta(full))}</p>",
         "<h2>The case and its evidence</h2>", _html_table(s["evidence"]),
         "<h2>Differential: what produced the calcification</h2>",
-        _img(images, "differential", "p_cause with 90% intervals"), _html_table(s["differential"]),
+        _img(images, "differential", f"p_cause with {sections['mass']} intervals"), _html_table(s["differential"]),
         "<h2>Pathogenetic groups</h2>", _img(images, "groups", "group posteriors"), _html_table(s["groups"]),
         f"<h2>Evidence impact on the leader: {html.escape(s['leader'])}</h2>",
         "<p>Likelihood ratio of each finding given all the others: the odds of the leader with the finding "
@@ -198,7 +202,7 @@ def _markdown(case: Case, full: FullConsultation, sections: dict) -> str:
         f"Case `{case.id}`. Source: {case.source}",
         f"_{_meta(full)}_",
         "## The case and its evidence", _md_table(s["evidence"]),
-        "## Differential: what produced the calcification", "![p_cause with 90% intervals](differential.png)",
+        "## Differential: what produced the calcification", f"![p_cause with {sections['mass']} intervals](differential.png)",
         _md_table(s["differential"]),
         "## Pathogenetic groups", "![group posteriors](groups.png)", _md_table(s["groups"]),
         f"## Evidence impact on the leader: {s['leader']}",

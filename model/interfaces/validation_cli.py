@@ -1,7 +1,7 @@
 """Commands ``validate`` (literature targets, model card) and ``export`` (exchange formats).
 
 ``calcinosis validate [--json] [--report [--out DIR]]`` computes every target of
-``priors/targets.yaml`` with its 90% interval and marks pass or fail; it exits 0 when
+``priors/targets.yaml`` with its credible interval and marks pass or fail; it exits 0 when
 every failure is a recorded ``known_failure`` and 1 when an unexpected one appears.
 ``--report`` writes the model card. ``calcinosis export --format F --out FILE`` writes
 the network for another tool, reads it back, checks the posteriors on the bundled
@@ -15,14 +15,15 @@ import argparse
 from pathlib import Path
 
 from ..foundation import stamp
+from ..foundation.defaults import DEFAULT_DRAWS, DEFAULT_SEED
 from ..foundation.limits import count
 
-DRAWS, SEED = 1000, 2011
+DRAWS, SEED = DEFAULT_DRAWS, DEFAULT_SEED
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
     from ..data.priors import load_priors
-    from ..analyses.targets import PASS_RULE, validate_targets
+    from ..analyses.targets import pass_rule, validate_targets
 
     priors = load_priors()
     if args.report:
@@ -35,7 +36,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
     unexpected = table[~table["passed"] & table["known_failure"].isna()]
     if args.json:
         records = [{k: v for k, v in r.items()} for r in table.to_dict(orient="records")]
-        stamp.dump(stamp.stamped({"rule": PASS_RULE, "draws": args.draws, "seed": args.seed, "targets": records,
+        stamp.dump(stamp.stamped({"rule": pass_rule(priors.settings), "draws": args.draws, "seed": args.seed, "targets": records,
                                   "summary": {"targets": len(table), "passed": int(table["passed"].sum()),
                                               "unexpected_failures": len(unexpected)}},
                                  priors, "per target"))
@@ -45,9 +46,10 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
     from .console import console as _console
     from ..foundation.formatting import percent as _percent
-    view = Table(title=f"Literature targets (implied 90% interval over {args.draws} draws, seed {args.seed})",
+    mass = priors.settings.credible_percent
+    view = Table(title=f"Literature targets (implied {mass} interval over {args.draws} draws, seed {args.seed})",
                  title_justify="left")
-    for column in ("target", "scenario", "published", "implied", "90% interval", "result"):
+    for column in ("target", "scenario", "published", "implied", f"{mass} interval", "result"):
         view.add_column(column, overflow="fold")
     for r in table.itertuples():
         published = (_percent(r.published_low) if r.published_low == r.published_high
@@ -57,7 +59,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
                      f"{_percent(r.low)}-{_percent(r.high)}", result)
     out = _console()
     out.print(view)
-    out.print(f"Rule: {escape(PASS_RULE)}.")
+    out.print(f"Rule: {escape(pass_rule(priors.settings))}.")
     out.print(f"{int(table['passed'].sum())}/{len(table)} targets pass; "
               f"{len(table) - int(table['passed'].sum()) - len(unexpected)} known failures (see the model card); "
               f"{len(unexpected)} unexpected.")

@@ -15,6 +15,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 
+from ..foundation.defaults import DEFAULT_SEED
 from ..foundation import stamp
 from ..errors import ScenarioError
 from ..data.vocabulary import split_assignment
@@ -57,7 +58,7 @@ def _scenario_options(parser: argparse.ArgumentParser, scenario: bool = True) ->
     parser.add_argument("--do", action="append", default=[], metavar="ID=STATE",
                         help="intervention (graph surgery): force a node to a state for everybody (repeatable)")
     parser.add_argument("--dask", metavar="ADDRESS", help="run the chunks on this Dask scheduler (default: local cores)")
-    parser.add_argument("--seed", type=int, default=2011, help="random seed (default 2011)")
+    parser.add_argument("--seed", type=int, default=DEFAULT_SEED, help=f"random seed (default {DEFAULT_SEED})")
 
 
 # --------------------------------------------------------------------------- whatif

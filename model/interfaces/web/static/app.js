@@ -60,7 +60,7 @@ async function start() {
   state.labels.other_causes = "Other or idiopathic causes";
   $("disclaimer").textContent = meta.disclaimer;
   $("footer").textContent = `calcinosis ${meta.version}; priors sha256 ${(meta.priors_sha256 || "").slice(0, 12)}`;
-  $("draws-note").textContent = `${meta.interactive_draws} parameter`;
+  $("draws-note").textContent = `${Math.round(meta.credible_mass * 100)}% interval over ${meta.interactive_draws} parameter`;
   for (const s of meta.scenarios) {
     $("scenario").append(el("option", { value: s.id }, s.label));
     $("sweep-scenario").append(el("option", { value: s.id }, s.label));
@@ -213,7 +213,7 @@ async function refresh() {
     showError("consult-error", "");
     renderDifferential(quick.differential, null);
     renderGroups(quick.groups);
-    renderOther(quick.other_causes, null);
+    renderOther(quick.other_causes, null, quick.differential.length);
     renderImpact(quick.evidence_impact, quick.leader);
     $("leader").textContent = "leading: " + label(quick.leader);
     $("leader").dataset.id = quick.leader;
@@ -224,7 +224,7 @@ async function refresh() {
     if (generation !== state.generation) return;
     renderDifferential(full.differential, full.draws);
     renderGroups(full.groups);
-    renderOther(full.other_causes, full.other_causes.interval);
+    renderOther(full.other_causes, full.other_causes.interval, full.differential.length);
     renderTests(full.next_tests);
     $("next-tests").classList.remove("stale");
     $("status").textContent = `Updated: exact posteriors in ${quickMs} ms, intervals over ${full.draws} parameter draws `
@@ -285,8 +285,8 @@ function renderGroups(rows) {
     colour: GROUP_COLOURS[r.id] })), {});
 }
 
-function renderOther(other, interval) {
-  $("other-causes").textContent = `Other or idiopathic causes (outside the 22 conditions): p_cause ${pct(other.p_cause)}`
+function renderOther(other, interval, conditions) {
+  $("other-causes").textContent = `Other or idiopathic causes (outside the ${conditions} conditions): p_cause ${pct(other.p_cause)}`
     + (interval ? ` (${pct(interval[0])}-${pct(interval[1])})` : "") + `, prior ${pct(other.prior_cause)}.`;
 }
 
@@ -458,7 +458,7 @@ async function drawNetwork() {
       stroke: isObserved ? "#f59e0b" : "#555" }));
     g.append(svgEl("title", {}, n.label + (isObserved ? ` = ${state.evidence[n.id] || "present"} (observed)` : "")));
     const short = n.label.length > 24 ? n.label.slice(0, 23) + "..." : n.label;
-    if (n.kind === "condition") {  // slanted: 22 conditions share one row
+    if (n.kind === "condition") {  // slanted: the conditions share one row
       g.append(svgEl("text", { x: x + 4, y: y - 10, class: "node-label slanted", transform: `rotate(-30 ${x + 4} ${y - 10})` }, short));
     } else if (isObserved || n.id === "lesion_cause") {
       g.append(svgEl("text", { x, y: y + 20, class: "node-label" }, short));
@@ -496,7 +496,7 @@ async function showCaseMix() {
     $("sweep-hint").textContent = "";
     let note = svg.nextElementSibling;
     if (!note || !note.classList.contains("legend")) { note = el("p", { class: "legend" }); svg.after(note); }
-    note.textContent = `Bars by scenario (${legend}); whiskers: 90% interval over ${mix.draws} parameter draws. `
+    note.textContent = `Bars by scenario (${legend}); whiskers: ${Math.round(state.meta.credible_mass * 100)}% interval over ${mix.draws} parameter draws. `
       + "P(cause | a soft-tissue calcification is present, nothing else known).";
   } catch (error) {
     svg.replaceChildren();

@@ -30,6 +30,7 @@ from calcinosis.analyses.learning import fold_priors
 from calcinosis.analyses.uncertainty import ParameterDraws
 from calcinosis.data.corpus import load_corpus
 from calcinosis.data.priors import OTHER_CAUSES
+from calcinosis.foundation.defaults import DEFAULT_SEED
 from calcinosis.inference.engine import CompiledEngine
 from calcinosis.network.assembly import CALCIFICATION, DEFAULT_SCENARIO, LESION_CAUSE, build_tables, get_scenario
 
@@ -37,7 +38,7 @@ from calcinosis.network.assembly import CALCIFICATION, DEFAULT_SCENARIO, LESION_
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--draws", type=int, default=200)
-    parser.add_argument("--seed", type=int, default=2011)
+    parser.add_argument("--seed", type=int, default=DEFAULT_SEED)
     args = parser.parse_args()
     priors = load_priors()
     corpus = load_corpus()

@@ -246,7 +246,7 @@ def build_card(priors: Priors, evaluation=None) -> Card:
         "finding that counted most against their diagnosis).\n")
     add(f"---\n{DISCLAIMER}\n")
     markdown = "\n".join(out)
-    figures = {"targets.png": _targets_figure(targets, priors.settings.credible_percent)}
+    figures = {"targets.png": _targets_figure(targets, mass)}
     figures.update({name: png(make(evaluation)) for name, make in FIGURES.items()})
     return Card(markdown, figures, targets)
 

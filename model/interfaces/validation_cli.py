@@ -36,7 +36,8 @@ def cmd_validate(args: argparse.Namespace) -> int:
     unexpected = table[~table["passed"] & table["known_failure"].isna()]
     if args.json:
         records = [{k: v for k, v in r.items()} for r in table.to_dict(orient="records")]
-        stamp.dump(stamp.stamped({"rule": pass_rule(priors.settings), "draws": args.draws, "seed": args.seed, "targets": records,
+        stamp.dump(stamp.stamped({"rule": pass_rule(priors.settings), "draws": args.draws, "seed": args.seed,
+                                  "targets": records,
                                   "summary": {"targets": len(table), "passed": int(table["passed"].sum()),
                                               "unexpected_failures": len(unexpected)}},
                                  priors, "per target"))

@@ -91,7 +91,7 @@ def page_metadata() -> dict:
     return {
         "version": __version__, "priors_sha256": p.checksum, "disclaimer": DISCLAIMER,
         "interactive_draws": INTERACTIVE_DRAWS,
-        "credible_mass": p.settings.credible_mass,
+        "credible_percent": p.settings.credible_percent,
         "report_draws": DEFAULT_DRAWS, "max_upload_bytes": MAX_UPLOAD_BYTES,
         "categories": categories,
         "conditions": [{"id": c, "label": e["label"], "group": e["group"]} for c, e in vocabulary.conditions.items()],

@@ -60,7 +60,7 @@ async function start() {
   state.labels.other_causes = "Other or idiopathic causes";
   $("disclaimer").textContent = meta.disclaimer;
   $("footer").textContent = `calcinosis ${meta.version}; priors sha256 ${(meta.priors_sha256 || "").slice(0, 12)}`;
-  $("draws-note").textContent = `${Math.round(meta.credible_mass * 100)}% interval over ${meta.interactive_draws} parameter`;
+  $("draws-note").textContent = `${meta.credible_percent} interval over ${meta.interactive_draws} parameter`;
   for (const s of meta.scenarios) {
     $("scenario").append(el("option", { value: s.id }, s.label));
     $("sweep-scenario").append(el("option", { value: s.id }, s.label));
@@ -496,7 +496,7 @@ async function showCaseMix() {
     $("sweep-hint").textContent = "";
     let note = svg.nextElementSibling;
     if (!note || !note.classList.contains("legend")) { note = el("p", { class: "legend" }); svg.after(note); }
-    note.textContent = `Bars by scenario (${legend}); whiskers: ${Math.round(state.meta.credible_mass * 100)}% interval over ${mix.draws} parameter draws. `
+    note.textContent = `Bars by scenario (${legend}); whiskers: ${state.meta.credible_percent} interval over ${mix.draws} parameter draws. `
       + "P(cause | a soft-tissue calcification is present, nothing else known).";
   } catch (error) {
     svg.replaceChildren();
